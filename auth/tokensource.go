@@ -1,0 +1,70 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/gmsync/gmsync/internal/sysexits"
+)
+
+// refreshMargin is how long before its expiry a cached access token is
+// replaced, so that a request started with it does not meet a 401.
+const refreshMargin = time.Minute
+
+// TokenSource returns access tokens for account and purpose p. It returns
+// the access token cached in the store while it has more than a minute
+// left, and otherwise refreshes it with the stored refresh token and writes
+// the new access token and expiry back, keeping the refresh token when the
+// response carries none. It also caches the token in memory, so the store is
+// read once per access token. Errors carry exit code 77 for a missing or
+// refused grant, with the login command to run, and 75 for a network failure.
+func TokenSource(ctx context.Context, store Store, account string, p Purpose, cfg *oauth2.Config) oauth2.TokenSource {
+	src := &storeTokenSource{ctx: ctx, store: store, account: account, purpose: p, cfg: cfg}
+	return oauth2.ReuseTokenSourceWithExpiry(nil, src, refreshMargin)
+}
+
+type storeTokenSource struct {
+	ctx     context.Context
+	store   Store
+	account string
+	purpose Purpose
+	cfg     *oauth2.Config
+}
+
+func (s *storeTokenSource) Token() (*oauth2.Token, error) {
+	g, err := s.store.Load(s.account, s.purpose)
+	if errors.Is(err, ErrNotFound) {
+		return nil, sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("no %s grant for account %s in the keyring: run %s", s.purpose, s.account, loginCommand(s.account, s.purpose)))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if g.ClientID != "" && g.ClientID != s.cfg.ClientID {
+		return nil, sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("the %s grant of account %s belongs to OAuth client %s, but the configuration now names %s: run %s", s.purpose, s.account, g.ClientID, s.cfg.ClientID, loginCommand(s.account, s.purpose)))
+	}
+
+	if g.AccessToken != "" && time.Until(g.Expiry) > refreshMargin {
+		return &oauth2.Token{AccessToken: g.AccessToken, TokenType: "Bearer", RefreshToken: g.RefreshToken, Expiry: g.Expiry}, nil
+	}
+
+	tok, err := s.cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: g.RefreshToken}).Token()
+	if err != nil {
+		return nil, fmt.Errorf("refreshing the %s access token of account %s: %w", s.purpose, s.account, classifyTokenError(err, s.account, s.purpose))
+	}
+
+	g.AccessToken, g.Expiry = tok.AccessToken, tok.Expiry
+	if tok.RefreshToken != "" {
+		g.RefreshToken = tok.RefreshToken
+	}
+	if err := s.store.Save(s.account, s.purpose, g); err != nil {
+		// The new access token works without the cache, and the next
+		// process refreshes again.
+		slog.Warn("caching the access token in the keyring failed", "account", s.account, "purpose", s.purpose, "err", err)
+	}
+	return tok, nil
+}

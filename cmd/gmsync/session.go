@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/gmsync/gmsync/auth"
+	"github.com/gmsync/gmsync/config"
+	"github.com/gmsync/gmsync/gmailapi"
+	"github.com/gmsync/gmsync/internal/sysexits"
+)
+
+// gmailClient builds an API client for acct whose token comes from the
+// keyring grant of purpose.
+func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose auth.Purpose, logger *slog.Logger) (*gmailapi.Client, error) {
+	oauthCfg, err := auth.OAuthConfig(acct, purpose)
+	if err != nil {
+		return nil, sysexits.Wrap(sysexits.Config, err)
+	}
+	store, err := a.newStore(acct)
+	if err != nil {
+		return nil, err
+	}
+	endpoints, err := acct.Endpoints()
+	if err != nil {
+		return nil, sysexits.Wrap(sysexits.Config, err)
+	}
+	ts := auth.TokenSource(ctx, store, acct.Name, purpose, oauthCfg)
+	svc, err := gmailapi.NewService(ctx, endpoints.API, ts)
+	if err != nil {
+		return nil, sysexits.Wrap(sysexits.Config, err)
+	}
+	return gmailapi.NewClient(svc, nil, logger), nil
+}
+
+// apiExit attaches the exit code that fits a failed Gmail call, unless a
+// lower layer already attached one (the auth package does for revoked
+// grants).
+func apiExit(err error) error {
+	if err == nil || sysexits.Code(err) != sysexits.Software {
+		return err
+	}
+	switch gmailapi.Classify(err) {
+	case gmailapi.Auth:
+		return sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("%w (if the grant was revoked, run `gmsync auth login` again)", err))
+	case gmailapi.Temporary, gmailapi.RateLimited:
+		return sysexits.Wrap(sysexits.TempFail, err)
+	default:
+		return sysexits.Wrap(sysexits.Unavailable, err)
+	}
+}

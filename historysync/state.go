@@ -1,0 +1,150 @@
+package historysync
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// StateFileName is the sync state's file name inside the account's state
+// directory.
+const StateFileName = "state.db"
+
+var (
+	metaBucket     = []byte("meta")
+	messagesBucket = []byte("messages")
+	keyHistoryID   = []byte("historyId")
+)
+
+// Record is what the state keeps about one synced message.
+type Record struct {
+	ThreadID     string   `json:"threadId"`
+	LabelIDs     []string `json:"labelIds"`
+	Paths        []string `json:"paths"` // relative to the Maildir root
+	MessageID    string   `json:"messageId,omitempty"`
+	InternalDate int64    `json:"internalDate"` // ms since the epoch
+}
+
+// State is the crash-safe sync state of one account: the historyId the
+// mirror is current to, and a record per stored message. It is a bbolt
+// file, so every committed write is fsynced; a crash loses at most the
+// batch being written, whose Maildir files are already durable and are
+// found again by the next run without a download (delivery is idempotent).
+//
+// A State is used by one goroutine and one sync at a time.
+type State struct {
+	db *bolt.DB
+}
+
+// OpenState opens or creates the state file in dir.
+func OpenState(dir string) (*State, error) {
+	path := filepath.Join(dir, StateFileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("opening sync state %s: %w (run `gmsync sync --full` to rebuild it if it is damaged)", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{metaBucket, messagesBucket} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising sync state %s: %w", path, err)
+	}
+	return &State{db: db}, nil
+}
+
+// Close closes the state file.
+func (s *State) Close() error { return s.db.Close() }
+
+// HistoryID returns the stored historyId, or 0 before the first complete
+// sync.
+func (s *State) HistoryID() (uint64, error) {
+	var id uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(metaBucket).Get(keyHistoryID)
+		if v == nil {
+			return nil
+		}
+		var err error
+		id, err = strconv.ParseUint(string(v), 10, 64)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reading stored historyId: %w", err)
+	}
+	return id, nil
+}
+
+// SetHistoryID stores id durably. Call it only once the changes up to id
+// are durable in the Maildir and in the state.
+func (s *State) SetHistoryID(id uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(metaBucket).Put(keyHistoryID, []byte(strconv.FormatUint(id, 10)))
+	})
+}
+
+// Has reports whether a record exists for the Gmail message id.
+func (s *State) Has(id string) (bool, error) {
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(messagesBucket).Get([]byte(id)) != nil
+		return nil
+	})
+	return found, err
+}
+
+// Get returns the record of a Gmail message id, or nil.
+func (s *State) Get(id string) (*Record, error) {
+	var rec *Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(messagesBucket).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		rec = new(Record)
+		return json.Unmarshal(v, rec)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading state of message %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// PutAll stores records in one durable transaction.
+func (s *State) PutAll(records map[string]*Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(messagesBucket)
+		for id, rec := range records {
+			v, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(id), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Count returns the number of stored message records.
+func (s *State) Count() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(messagesBucket).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
