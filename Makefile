@@ -3,14 +3,21 @@
 
 GO ?= go
 BIN := bin
+PREFIX ?= $(HOME)/.local
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build demo test deps vet staticcheck unit e2e bench fuzz clean
+.PHONY: all build install demo test deps vet staticcheck bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/gmsync ./cmd/gmail-emulator
+
+# Installs gmsync into $(PREFIX)/bin (default ~/.local/bin), where mail
+# clients and the systemd timer find it.
+install:
+	mkdir -p $(PREFIX)/bin
+	$(GO) build -o $(PREFIX)/bin/gmsync ./cmd/gmsync
 
 demo: deps build
 	./scripts/demo.sh

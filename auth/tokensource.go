@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -23,9 +24,48 @@ const refreshMargin = time.Minute
 // response carries none. It also caches the token in memory, so the store is
 // read once per access token. Errors carry exit code 77 for a missing or
 // refused grant, with the login command to run, and 75 for a network failure.
-func TokenSource(ctx context.Context, store Store, account string, p Purpose, cfg *oauth2.Config) oauth2.TokenSource {
-	src := &storeTokenSource{ctx: ctx, store: store, account: account, purpose: p, cfg: cfg}
-	return oauth2.ReuseTokenSourceWithExpiry(nil, src, refreshMargin)
+//
+// The returned source is safe for concurrent use.
+func TokenSource(ctx context.Context, store Store, account string, p Purpose, cfg *oauth2.Config) *Source {
+	return &Source{src: &storeTokenSource{ctx: ctx, store: store, account: account, purpose: p, cfg: cfg}}
+}
+
+// Source is the token source TokenSource returns. Besides Token, it has
+// Invalidate, for an access token that Gmail rejected before its expiry
+// (revoked, or issued before a password change).
+type Source struct {
+	mu     sync.Mutex
+	cached *oauth2.Token
+	src    *storeTokenSource
+}
+
+var _ oauth2.TokenSource = (*Source)(nil)
+
+// Token returns a valid access token, from memory, the keyring or a refresh.
+func (s *Source) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached != nil && time.Until(s.cached.Expiry) > refreshMargin {
+		return s.cached, nil
+	}
+	tok, err := s.src.Token()
+	if err != nil {
+		return nil, err
+	}
+	s.cached = tok
+	return tok, nil
+}
+
+// Invalidate drops the current access token, so the next Token refreshes
+// it with the refresh token instead of reusing the cached one. A refresh
+// of a revoked grant then fails with invalid_grant and its explanation.
+func (s *Source) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached != nil {
+		s.src.rejected = s.cached.AccessToken
+	}
+	s.cached = nil
 }
 
 type storeTokenSource struct {
@@ -34,6 +74,10 @@ type storeTokenSource struct {
 	account string
 	purpose Purpose
 	cfg     *oauth2.Config
+
+	// rejected is an access token Gmail refused; the keyring's cached copy
+	// of it is not used again.
+	rejected string
 }
 
 func (s *storeTokenSource) Token() (*oauth2.Token, error) {
@@ -48,7 +92,7 @@ func (s *storeTokenSource) Token() (*oauth2.Token, error) {
 		return nil, sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("the %s grant of account %s belongs to OAuth client %s, but the configuration now names %s: run %s", s.purpose, s.account, g.ClientID, s.cfg.ClientID, loginCommand(s.account, s.purpose)))
 	}
 
-	if g.AccessToken != "" && time.Until(g.Expiry) > refreshMargin {
+	if g.AccessToken != "" && g.AccessToken != s.rejected && time.Until(g.Expiry) > refreshMargin {
 		return &oauth2.Token{AccessToken: g.AccessToken, TokenType: "Bearer", RefreshToken: g.RefreshToken, Expiry: g.Expiry}, nil
 	}
 

@@ -16,30 +16,36 @@ var binDir string
 // private D-Bus session.
 const keyringEnv = "GMSYNC_E2E_IN_KEYRING"
 
-// TestMain re-executes the test binary inside dbus-run-session with an
-// unlocked gnome-keyring, so every test talks to a real Secret Service that
-// lives in a throwaway HOME and ends with the run.
+// binDirEnv passes the directory of the built binaries to the re-executed
+// test process.
+const binDirEnv = "GMSYNC_E2E_BIN"
+
+// TestMain builds the binaries, then re-executes the test binary inside
+// dbus-run-session with an unlocked gnome-keyring, so every test talks to a
+// real Secret Service that lives in a throwaway HOME and ends with the run.
+// The build happens first, under the real HOME, so it uses the Go build
+// cache.
 func TestMain(m *testing.M) {
-	if os.Getenv(keyringEnv) == "" {
-		os.Exit(reexecInKeyring())
+	if dir := os.Getenv(binDirEnv); dir != "" && os.Getenv(keyringEnv) != "" {
+		binDir = dir
+		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "gmsync-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	binDir = dir
+	code := 1
 	if err := buildBinaries(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	} else {
+		code = reexecInKeyring(dir)
 	}
-	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-func reexecInKeyring() int {
+func reexecInKeyring(binaries string) int {
 	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %s not found: run scripts/deps.sh (Debian packages dbus and gnome-keyring)\n", tool)
@@ -62,6 +68,7 @@ func reexecInKeyring() int {
 	cmd.Stderr = &dbusNoiseFilter{w: os.Stderr}
 	cmd.Env = append(os.Environ(),
 		keyringEnv+"=1",
+		binDirEnv+"="+binaries,
 		"HOME="+home,
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),

@@ -151,10 +151,13 @@ func checkMirror(t *testing.T, root string, d mailboxDump) {
 		for _, target := range targets {
 			dirs = append(dirs, target.Dir)
 		}
+		if !inAllMail && len(dirs) != 1 {
+			t.Errorf("message %s (labels %v): in folders %v, want only Spam or Trash", m.ID, m.LabelIDs, dirs)
+		}
 		if inAllMail != slices.Contains(dirs, "All Mail") {
 			t.Errorf("message %s (labels %v): in All Mail = %v, want %v", m.ID, m.LabelIDs, !inAllMail, inAllMail)
 		}
-		if slices.Contains(m.LabelIDs, "INBOX") && !slices.Contains(dirs, "INBOX") {
+		if inAllMail && slices.Contains(m.LabelIDs, "INBOX") && !slices.Contains(dirs, "INBOX") {
 			t.Errorf("message %s (labels %v): not in INBOX; folders %v", m.ID, m.LabelIDs, dirs)
 		}
 		var inode uint64

@@ -16,6 +16,30 @@ type Client struct {
 	meter *Meter
 	retry RetryPolicy
 	user  string
+	inv   TokenInvalidator
+}
+
+// TokenInvalidator is a token source that can drop an access token which
+// Gmail rejected with 401 before its expiry, so the next request refreshes.
+type TokenInvalidator interface {
+	Invalidate()
+}
+
+// SetTokenInvalidator makes the client retry a call once after a 401,
+// with a freshly refreshed token. Google's error guide prescribes exactly
+// this for "Invalid Credentials".
+func (c *Client) SetTokenInvalidator(inv TokenInvalidator) { c.inv = inv }
+
+// withFreshToken runs fn, and once more after invalidating the access token
+// when Gmail answers 401. A 401 means Gmail did nothing, so the repeat is
+// safe even for a send.
+func (c *Client) withFreshToken(ctx context.Context, fn func(context.Context) error) error {
+	err := fn(ctx)
+	if c.inv != nil && isUnauthorized(err) {
+		c.inv.Invalidate()
+		err = fn(ctx)
+	}
+	return localCause(err)
 }
 
 // NewClient wraps svc. A nil meter gets an unlimited-regime default one;
@@ -36,7 +60,7 @@ func (c *Client) call(ctx context.Context, method, what string, fn func(context.
 		if err := c.meter.Spend(ctx, method); err != nil {
 			return err
 		}
-		return fn(ctx)
+		return c.withFreshToken(ctx, fn)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"syscall"
@@ -56,8 +57,16 @@ var rateReasons = map[string]bool{
 // Classify decides once what a Gmail client error means. Nil is Permanent;
 // callers check for nil first.
 func Classify(err error) Class {
-	if sysexits.Code(err) == sysexits.NoPerm {
+	// An exit code attached below (by the token source: a missing grant, an
+	// unreachable keyring) means the cause is local and already explained.
+	switch sysexits.Code(err) {
+	case sysexits.NoPerm:
 		return Auth
+	case sysexits.TempFail:
+		return Temporary
+	case sysexits.Software:
+	default:
+		return Permanent
 	}
 	var retrieve *oauth2.RetrieveError
 	if errors.As(err, &retrieve) {
@@ -119,6 +128,22 @@ func isNetworkError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// localCause returns the error of the token source when err is the HTTP
+// client's wrapping of it ("Get URL: no sync grant ..."), because the URL
+// says nothing to the user; otherwise it returns err.
+func localCause(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) && sysexits.Code(urlErr.Err) != sysexits.Software {
+		return urlErr.Err
+	}
+	return err
+}
+
+func isUnauthorized(err error) bool {
+	var apiErr *googleapi.Error
+	return errors.As(err, &apiErr) && apiErr.Code == http.StatusUnauthorized
 }
 
 // IsNotFound reports whether err is Gmail's 404 notFound, returned for an

@@ -28,10 +28,15 @@ func (c *Client) Send(ctx context.Context, raw []byte, threadID string) (*gmail.
 	if err := c.meter.Spend(ctx, "messages.send"); err != nil {
 		return nil, err
 	}
-	meta := &gmail.Message{ThreadId: threadID}
-	sent, err := c.svc.Users.Messages.Send(c.user, meta).
-		Media(bytes.NewReader(raw), googleapi.ContentType("message/rfc822"), googleapi.ChunkSize(0)).
-		Context(ctx).Do()
+	var sent *gmail.Message
+	err := c.withFreshToken(ctx, func(ctx context.Context) error {
+		meta := &gmail.Message{ThreadId: threadID}
+		var err error
+		sent, err = c.svc.Users.Messages.Send(c.user, meta).
+			Media(bytes.NewReader(raw), googleapi.ContentType("message/rfc822"), googleapi.ChunkSize(0)).
+			Context(ctx).Do()
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sending message: %w", err)
 	}

@@ -68,6 +68,11 @@ func (e *Engine) Run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every folder exists from the first run on, so a client configured
+	// for +INBOX or +Sent finds it even while it is empty.
+	if err := e.Store.CreateFolders(mapper.AllDirs()); err != nil {
+		return nil, fmt.Errorf("creating Maildir folders: %w", err)
+	}
 	ids, err := e.listAll(ctx)
 	if err != nil {
 		return nil, err
@@ -213,13 +218,13 @@ func messageID(raw []byte) string {
 
 // String is the one-line summary printed after a run.
 func (s *Summary) String() string {
-	return fmt.Sprintf("%d new, %d already present, %d vanished; history %s to %d; %d API units; %s",
-		s.New, s.Present, s.Vanished, historyText(s.HistoryFrom), s.HistoryTo, s.Usage.TotalUnits(), s.Elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("%d new, %d already present, %d gone before download; historyId %s; %d API units in %s",
+		s.New, s.Present, s.Vanished, historyText(s.HistoryFrom, s.HistoryTo), s.Usage.TotalUnits(), s.Elapsed.Round(time.Millisecond))
 }
 
-func historyText(id uint64) string {
-	if id == 0 {
-		return "(none)"
+func historyText(from, to uint64) string {
+	if from == 0 {
+		return strconv.FormatUint(to, 10) + " (first sync)"
 	}
-	return strconv.FormatUint(id, 10)
+	return strconv.FormatUint(from, 10) + " to " + strconv.FormatUint(to, 10)
 }

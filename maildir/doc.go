@@ -18,7 +18,8 @@
 // gives it a folder. Without that, UNREAD, CHAT, CATEGORY_* and system labels
 // the package does not know (YELLOW_STAR, …) have no folder.
 // MapperOptions.Ignore drops folders by label id or name. A message in SPAM
-// or TRASH keeps its other label folders and only leaves All Mail.
+// or TRASH appears in that folder only, as in Gmail, whose label views and
+// All Mail leave out spam and trash.
 //
 // # Layouts
 //

@@ -74,8 +74,8 @@ func NewMapper(labels []Label, opts MapperOptions) *Mapper {
 func (m *Mapper) Layout() Layout { return m.layout }
 
 // Folders returns the directories, relative to the root, of a message that
-// carries labelIDs: one per label that has a folder, plus All Mail unless the
-// message is in SPAM or TRASH. Label ids without a folder are skipped. The
+// carries labelIDs: one per label that has a folder, plus All Mail; or only
+// the Trash or Spam folder for a message in TRASH or SPAM. Label ids without a folder are skipped. The
 // order is the mapper's folder order (INBOX first), with no duplicates.
 func (m *Mapper) Folders(labelIDs []string) []string {
 	var dirs []string
@@ -124,9 +124,20 @@ func (m *Mapper) matching(labelIDs []string) []*folder {
 	}
 	has[AllMail] = !has[labelSpam] && !has[labelTrash]
 
+	// Gmail shows a message in Spam or Trash in that folder alone: label
+	// views and All Mail leave it out, in the web interface and in IMAP
+	// alike. TRASH wins when both are present, because trashing is newer.
+	only := ""
+	switch {
+	case has[labelTrash]:
+		only = labelTrash
+	case has[labelSpam]:
+		only = labelSpam
+	}
+
 	var out []*folder
 	for _, f := range m.folders {
-		if has[f.id] {
+		if has[f.id] && (only == "" || f.id == only) {
 			out = append(out, f)
 		}
 	}

@@ -231,8 +231,9 @@ func TestMapperFolders(t *testing.T) {
 	}{
 		{[]string{"INBOX", "UNREAD", "CATEGORY_SOCIAL"}, []string{"INBOX", "All Mail"}},
 		{[]string{"Label_1", "INBOX", "Label_2", "INBOX"}, []string{"INBOX", "All Mail", "Work", "Alpha"}},
-		{[]string{"SPAM", "Label_1"}, []string{"Spam", "Work"}},
-		{[]string{"TRASH", "STARRED"}, []string{"Starred", "Trash"}},
+		{[]string{"SPAM", "Label_1"}, []string{"Spam"}},
+		{[]string{"TRASH", "STARRED"}, []string{"Trash"}},
+		{[]string{"SPAM", "TRASH", "INBOX"}, []string{"Trash"}},
 		{[]string{"SENT", "DRAFT", "Label_unknown"}, []string{"Sent", "Drafts", "All Mail"}},
 		{nil, []string{"All Mail"}},
 	}
@@ -243,13 +244,11 @@ func TestMapperFolders(t *testing.T) {
 	}
 }
 
-func TestMapperTargetsTrashedOnlyInTrash(t *testing.T) {
+func TestMapperTargetsTrashOnly(t *testing.T) {
 	m := NewMapper(withUserLabels("Label_1", "Work"), MapperOptions{})
 	got := m.Targets([]string{"TRASH", "STARRED", "Label_1"})
 	want := []Target{
-		{Dir: "Starred", Flags: Flags{Seen: true, Flagged: true}},
 		{Dir: "Trash", Flags: Flags{Seen: true, Flagged: true, Trashed: true}},
-		{Dir: "Work", Flags: Flags{Seen: true, Flagged: true}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Targets([TRASH STARRED Label_1]) mismatch (-want +got):\n%s", diff)

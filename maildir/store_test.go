@@ -119,10 +119,10 @@ func TestDeliverUnreadIntoNew(t *testing.T) {
 	}
 }
 
-func TestDeliverTrashedFlagPerLink(t *testing.T) {
+func TestDeliverFlagsPerLink(t *testing.T) {
 	s := openStore(t)
-	m := NewMapper(withUserLabels("Label_1", "Work"), MapperOptions{})
-	paths := deliver(t, s, m.Targets([]string{"TRASH", "Label_1"}), "abc")
+	targets := []Target{{Dir: "Trash", Flags: Flags{Seen: true, Trashed: true}}, {Dir: "Work", Flags: Flags{Seen: true}}}
+	paths := deliver(t, s, targets, "abc")
 
 	key := FormatKey(testDate, "abc")
 	want := []string{"Trash/cur/" + key + ":2,ST", "Work/cur/" + key + ":2,S"}

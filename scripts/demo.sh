@@ -79,7 +79,7 @@ login() {
 	done
 	curl -fsS -L -o /dev/null "$auth_url"
 	wait $pid
-	grep -v '^http' "$demo/login-$1.err" | sed 's/^/  /'
+	sed 's/^/  /' "$demo/login-$1.err"
 }
 
 say "Logging in for syncing (gmail.readonly) and for sending (gmail.send)"
@@ -102,12 +102,11 @@ curl -fsS "${url}admin/users/alice@example.com/sent" | grep -o '"recipients":\[[
 
 say "The Maildir: $demo/Mail"
 cd "$demo/Mail"
-find . -type d -name cur | sort | while read -r cur; do
-	folder=${cur%/cur}
-	folder=${folder#./}
+echo "  messages  unread  folder"
+find . -type d -name cur | sed 's|^\./||; s|/cur$||' | sort | while read -r folder; do
 	count=$(find "$folder/cur" "$folder/new" -type f | wc -l)
 	unread=$(find "$folder/new" -type f | wc -l)
-	printf '  %-32s %4d messages, %d unread\n' "$folder" "$count" "$unread"
+	printf '  %8d  %6d  %s\n' "$count" "$unread" "$folder"
 done
 echo
 echo "Open it with: neomutt -f '$demo/Mail/INBOX'   (or notmuch, aerc, mu4e)"

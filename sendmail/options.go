@@ -249,7 +249,7 @@ var sendmailModes = map[string]string{
 	"h": "print the host status",
 	"H": "purge the host status",
 	"i": "rebuild the aliases database",
-	"p": "list the mail queue; run gmsync queue list instead",
+	"p": "list the mail queue; gmsync sends at once and keeps no queue",
 	"P": "print the queue counts",
 	"s": "speak SMTP on standard input",
 	"t": "test address rewriting",
@@ -279,7 +279,7 @@ func rejectedOptionError(letter byte, value string) error {
 	case 'n':
 		msg = "option -n (no alias expansion) is not supported"
 	case 'q':
-		msg = fmt.Sprintf("option %s (process the queue) is not supported; run gmsync queue flush instead", option)
+		msg = fmt.Sprintf("option %s (process the queue) is not supported: gmsync sends at once and keeps no queue", option)
 	default:
 		msg = fmt.Sprintf("option %s is not supported", option)
 	}

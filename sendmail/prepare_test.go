@@ -403,7 +403,7 @@ func TestPrepareErrors(t *testing.T) {
 		{name: "NUL in continuation", args: []string{"-t"}, input: "To: a@example.com,\n \x00\n\nbody\n", wantText: "NUL byte"},
 		{name: "invalid To", args: []string{"-t"}, input: "To: a@example.com b@example.com\n\nbody\n", wantText: "invalid address in the To field"},
 		{name: "invalid Cc without t", args: []string{"a@example.com"}, input: "Cc: <broken\n\nbody\n", wantText: "Cc field"},
-		{name: "local name", args: []string{"root"}, input: "Subject: cron\n\nbody\n", wantText: "root@example.com"},
+		{name: "local name", args: []string{"root"}, input: "Subject: cron\n\nbody\n", wantText: "full address, such as user@example.com"},
 		{name: "Latin-1 address", args: []string{"-t"}, input: "To: caf\xe9@example.com\n\nbody\n", wantText: "To field"},
 		{name: "t without addresses", args: []string{"-t"}, input: "Subject: x\n\nbody\n", wantUsage: true, wantText: "no recipients"},
 		{name: "t with empty group", args: []string{"-t"}, input: "To: undisclosed-recipients:;\n\nbody\n", wantUsage: true, wantText: "no recipients"},

@@ -144,7 +144,7 @@ func envelopeRecipients(recipients []string) ([]string, error) {
 		if err != nil {
 			msg := fmt.Sprintf("invalid recipient %q", truncate(r, maxQuotedValue))
 			if !strings.Contains(r, "@") {
-				msg += fmt.Sprintf(" (Gmail needs a full address such as %s@example.com)", strings.TrimSpace(r))
+				msg += " (Gmail needs a full address, such as user@example.com)"
 			}
 			return nil, &DataError{Message: msg, Err: err}
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/gmsync/gmsync/auth"
 	"github.com/gmsync/gmsync/config"
@@ -157,7 +158,7 @@ func (a *app) runAuthImport(ctx context.Context, opts *authImportOptions) error 
 // appears on screen or in the shell history.
 func readRefreshToken(in io.Reader) (string, error) {
 	if f, ok := in.(*os.File); ok {
-		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+		if term.IsTerminal(int(f.Fd())) {
 			return "", sysexits.Wrap(sysexits.Usage, errors.New("standard input is a terminal: pipe the refresh token in, for example: pass show mail/gmail-refresh-token | gmsync auth import --for send"))
 		}
 	}

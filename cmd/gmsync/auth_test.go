@@ -202,8 +202,8 @@ func TestAuthImport(t *testing.T) {
 
 	// A send token cannot become the sync grant: its scope is wrong.
 	code, _, stderr = e.runGmsync(t, strings.NewReader(`{"refresh_token": "`+refresh+`"}`), "auth", "import", "--for", "sync")
-	if code != sysexits.NoPerm || !strings.Contains(stderr, "gmail.send beyond") {
-		t.Errorf("gmsync auth import --for sync of a send token = exit %d, stderr %q; want 77 naming the extra scope", code, stderr)
+	if code != sysexits.NoPerm || !strings.Contains(stderr, "gmail.send instead of") {
+		t.Errorf("gmsync auth import --for sync of a send token = exit %d, stderr %q; want 77 naming the wrong scope", code, stderr)
 	}
 }
 

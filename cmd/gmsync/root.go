@@ -34,7 +34,6 @@ func newStreams(in io.Reader, out, errOut io.Writer) *streams {
 type app struct {
 	io         *streams
 	configPath string
-	verbose    bool
 
 	// newStore opens the token store for an account; tests replace it.
 	newStore func(acct *config.Account) (auth.Store, error)
@@ -109,6 +108,13 @@ func newRootCmd(a *app) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", os.Getenv("GMSYNC_CONFIG"), "configuration `file` (default $XDG_CONFIG_HOME/gmsync/config.toml)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
+	root.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return &flagError{fmt.Errorf("unknown command %q: run gmsync --help for the list", args[0])}
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp)
 
 	root.AddCommand(

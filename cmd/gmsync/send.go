@@ -65,12 +65,44 @@ func newSendCmd(a *app) *cobra.Command {
 	}
 }
 
+// extractConfigFlag removes gmsync's global --config option from the
+// sendmail arguments, which cobra hands over unparsed, wherever it appears
+// before "--".
+func extractConfigFlag(args []string) (path string, rest []string, err error) {
+	rest = make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return path, append(rest, args[i:]...), nil
+		case arg == "--config":
+			if i+1 >= len(args) {
+				return "", nil, errors.New("option --config needs a file name")
+			}
+			path = args[i+1]
+			i++
+		case strings.HasPrefix(arg, "--config="):
+			path = strings.TrimPrefix(arg, "--config=")
+		default:
+			rest = append(rest, arg)
+		}
+	}
+	return path, rest, nil
+}
+
 // runSend reads the whole message before it looks at the arguments, so a
 // client never sees a broken pipe, whatever the outcome.
 func (a *app) runSend(ctx context.Context, args []string) error {
 	raw, err := io.ReadAll(a.io.In)
 	if err != nil {
 		return sysexits.Wrap(sysexits.IOErr, fmt.Errorf("reading the message from standard input: %w", err))
+	}
+	path, args, err := extractConfigFlag(args)
+	if err != nil {
+		return sysexits.Wrap(sysexits.Usage, err)
+	}
+	if path != "" {
+		a.configPath = path
 	}
 	opts, err := sendmail.Parse(args)
 	if errors.Is(err, sendmail.ErrHelp) {
@@ -145,7 +177,7 @@ func (a *app) deliver(ctx context.Context, acct *config.Account, opts *sendmail.
 		sent, err = client.Send(ctx, p.Raw, "")
 	}
 	if err != nil {
-		return apiExit(fmt.Errorf("account %s: %w", acct.Name, err))
+		return apiExit(fmt.Errorf("account %s: %w", acct.Name, err), acct, auth.Send)
 	}
 	if p.MessageID != "" {
 		if err := threadindex.Put(stateDir, map[string]string{p.MessageID: sent.ThreadId}); err != nil {

@@ -31,19 +31,21 @@ func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose aut
 	if err != nil {
 		return nil, sysexits.Wrap(sysexits.Config, err)
 	}
-	return gmailapi.NewClient(svc, nil, logger), nil
+	client := gmailapi.NewClient(svc, nil, logger)
+	client.SetTokenInvalidator(ts)
+	return client, nil
 }
 
 // apiExit attaches the exit code that fits a failed Gmail call, unless a
 // lower layer already attached one (the auth package does for revoked
 // grants).
-func apiExit(err error) error {
+func apiExit(err error, acct *config.Account, purpose auth.Purpose) error {
 	if err == nil || sysexits.Code(err) != sysexits.Software {
 		return err
 	}
 	switch gmailapi.Classify(err) {
 	case gmailapi.Auth:
-		return sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("%w (if the grant was revoked, run `gmsync auth login` again)", err))
+		return sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("the %s grant of account %s was rejected by Gmail even after a token refresh: run gmsync auth login --account %s --for %s (%w)", purpose, acct.Name, acct.Name, purpose, err))
 	case gmailapi.Temporary, gmailapi.RateLimited:
 		return sysexits.Wrap(sysexits.TempFail, err)
 	default:

@@ -33,8 +33,7 @@ func newSyncCmd(a *app) *cobra.Command {
 each message stored once and hard-linked into each of its label folders.
 The first run downloads everything; later runs fetch only what is missing.
 Tokens come from the account's "sync" grant (gmail.readonly).
-
-` + exitCodesHelp,
+One sync per account runs at a time: a second one exits 0 at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runSync(cmd.Context(), opts)
@@ -67,7 +66,9 @@ func (a *app) runSync(ctx context.Context, opts *syncOptions) error {
 		return sysexits.Wrap(sysexits.IOErr, fmt.Errorf("locking %s: %w", lock.Path(), err))
 	}
 	if !locked {
-		fmt.Fprintf(a.io.Err, "gmsync: another sync of account %s is running; not starting a second one\n", acct.Name)
+		if !opts.quiet {
+			fmt.Fprintf(a.io.Err, "gmsync: another sync of account %s is running; not starting a second one\n", acct.Name)
+		}
 		return nil
 	}
 	defer lock.Unlock()
@@ -86,7 +87,7 @@ func (a *app) runSync(ctx context.Context, opts *syncOptions) error {
 
 	sum, err := engine.Run(ctx)
 	if err != nil {
-		return apiExit(fmt.Errorf("syncing account %s: %w", acct.Name, err))
+		return apiExit(fmt.Errorf("syncing account %s: %w", acct.Name, err), acct, auth.Sync)
 	}
 	if !opts.quiet {
 		fmt.Fprintf(a.io.Out, "gmsync: %s: %s\n", acct.Name, sum)
@@ -129,10 +130,10 @@ func newEngine(acct *config.Account, stateDir string, opts *syncOptions, logger 
 	return engine, func() { state.Close() }, nil
 }
 
-// logger returns a text logger on stderr: warnings and errors normally,
-// everything with verbose.
+// logger returns a text logger on stderr: errors only by default, so a
+// timer's run stays quiet while it succeeds, and everything with verbose.
 func (a *app) logger(verbose bool) *slog.Logger {
-	level := slog.LevelWarn
+	level := slog.LevelError
 	if verbose {
 		level = slog.LevelDebug
 	}
