@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gmsync/gmsync/e2e/emulator"
 )
 
 // world is one test's universe: an emulator process, a configuration with
@@ -243,62 +245,27 @@ func (w *world) admin(method, path string, body, out any) {
 	}
 }
 
-// dumpedMessage is one message of the emulator's mailbox dump.
-type dumpedMessage struct {
-	ID           string   `json:"id"`
-	ThreadID     string   `json:"threadId"`
-	LabelIDs     []string `json:"labelIds"`
-	InternalDate string   `json:"internalDate"`
-	SHA256       string   `json:"sha256"`
-	MessageID    string   `json:"messageId"`
-}
-
-type dumpedLabel struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Type string `json:"type"`
-}
-
-type mailboxDump struct {
-	HistoryID string          `json:"historyId"`
-	Labels    []dumpedLabel   `json:"labels"`
-	Messages  []dumpedMessage `json:"messages"`
-}
-
-func (w *world) dump() mailboxDump {
+func (w *world) dump() emulator.Dump {
 	w.t.Helper()
-	var d mailboxDump
+	var d emulator.Dump
 	w.admin("GET", "users/"+w.address+"/dump", nil, &d)
 	return d
 }
 
-// sentMessage is one entry of the emulator's list of sent messages.
-type sentMessage struct {
-	ID              string   `json:"id"`
-	ThreadID        string   `json:"threadId"`
-	RequestThreadID string   `json:"requestThreadId"`
-	UploadType      string   `json:"uploadType"`
-	Recipients      []string `json:"recipients"`
-	Bcc             []string `json:"bcc"`
-	Raw             []byte   `json:"raw"`
-}
-
-func (w *world) sent() []sentMessage {
+func (w *world) sent() []emulator.SentMessage {
 	w.t.Helper()
-	var s []sentMessage
+	var s []emulator.SentMessage
 	w.admin("GET", "users/"+w.address+"/sent", nil, &s)
 	return s
 }
 
-// corpusDir returns the shared corpus directory, or skips the test.
-func corpusDir(t *testing.T) string {
-	t.Helper()
+// findCorpus returns the directory of the corpus of real-world messages:
+// GMSYNC_CORPUS, or the shared corpus beside the repository by default.
+func findCorpus() (string, bool) {
 	dir := os.Getenv("GMSYNC_CORPUS")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "shared", "corpus")
 	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not found at %s (set GMSYNC_CORPUS): %v", dir, err)
-	}
-	return dir
+	info, err := os.Stat(dir)
+	return dir, err == nil && info.IsDir()
 }

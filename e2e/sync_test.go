@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsync/gmsync/e2e/emulator"
 	"github.com/gmsync/gmsync/maildir"
 )
 
@@ -91,8 +92,7 @@ func TestSyncFixturesAndCorpus(t *testing.T) {
 	}
 
 	corpus := 0
-	if dir := os.Getenv("GMSYNC_CORPUS"); dir != "" || dirExists(filepath.Join("..", "..", "shared", "corpus")) {
-		dir := corpusDir(t)
+	if dir, ok := findCorpus(); ok {
 		tricky := trickyLabels(t, dir)
 		files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
 		for i, path := range files {
@@ -104,7 +104,7 @@ func TestSyncFixturesAndCorpus(t *testing.T) {
 			corpus++
 		}
 	} else {
-		t.Log("corpus not found at ../../shared/corpus (set GMSYNC_CORPUS): syncing the project's fixtures only")
+		t.Logf("corpus not found at %s (set GMSYNC_CORPUS): syncing the project's fixtures only", dir)
 	}
 	t.Logf("seeded %d fixtures and %d corpus messages", len(fixtures), corpus)
 
@@ -134,7 +134,7 @@ func TestSyncFixturesAndCorpus(t *testing.T) {
 // in Spam or Trash) and in each of its label folders, byte for byte, with
 // the right flags, stored once and hard-linked, and that nothing else is
 // in the Maildir.
-func checkMirror(t *testing.T, root string, d mailboxDump) {
+func checkMirror(t *testing.T, root string, d emulator.Dump) {
 	t.Helper()
 	labels := make([]maildir.Label, 0, len(d.Labels))
 	for _, l := range d.Labels {
@@ -281,7 +281,7 @@ var notmuchIgnored = regexp.MustCompile(`(?m)^Note: Ignoring non-mail file: (.*)
 // count with the distinct messages synced: notmuch counts messages that
 // share a Message-ID once, and gives a message without one an id derived
 // from its content.
-func checkNotmuch(t *testing.T, w *world, d mailboxDump) {
+func checkNotmuch(t *testing.T, w *world, d emulator.Dump) {
 	config := filepath.Join(w.dir, "notmuch-config")
 	w.writeFile(config, "[database]\npath="+w.maildir+"\n[user]\nname=Alice\nprimary_email="+w.address+"\n[new]\ntags=unread;inbox\n[maildir]\nsynchronize_flags=true\n")
 	w.env = append(w.env, "NOTMUCH_CONFIG="+config)
@@ -323,9 +323,4 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
-}
-
-func dirExists(path string) bool {
-	info, err := os.Stat(path)
-	return err == nil && info.IsDir()
 }

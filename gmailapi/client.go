@@ -31,7 +31,7 @@ type TokenInvalidator interface {
 func (c *Client) SetTokenInvalidator(inv TokenInvalidator) { c.inv = inv }
 
 // withFreshToken runs fn, and once more after invalidating the access token
-// when Gmail answers 401. A 401 means Gmail did nothing, so the repeat is
+// when Gmail returns 401. A 401 means Gmail did nothing, so the repeat is
 // safe even for a send.
 func (c *Client) withFreshToken(ctx context.Context, fn func(context.Context) error) error {
 	err := fn(ctx)

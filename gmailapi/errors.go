@@ -18,7 +18,8 @@ import (
 	"github.com/gmsync/gmsync/internal/sysexits"
 )
 
-// Class is what a failed Gmail call means for the caller.
+// Class is the category of a failed Gmail call, which decides whether the
+// caller retries, waits, or asks the user to act.
 type Class int
 
 const (
@@ -132,7 +133,7 @@ func isNetworkError(err error) bool {
 
 // localCause returns the error of the token source when err is the HTTP
 // client's wrapping of it ("Get URL: no sync grant ..."), because the URL
-// says nothing to the user; otherwise it returns err.
+// means nothing to the user. Otherwise it returns err.
 func localCause(err error) error {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) && sysexits.Code(urlErr.Err) != sysexits.Software {

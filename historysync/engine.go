@@ -21,7 +21,7 @@ type Engine struct {
 	Client   *gmailapi.Client
 	Store    *maildir.Store
 	State    *State
-	StateDir string // where the thread index lives
+	StateDir string // directory of the thread index
 	Mapping  maildir.MapperOptions
 	Workers  int // concurrent messages.get requests
 	Logger   *slog.Logger
@@ -206,8 +206,8 @@ func (e *Engine) store(msg *gmailapi.RawMessage, mapper *maildir.Mapper) (*Recor
 }
 
 // messageID returns the Message-ID header of raw, or "" when the header
-// block cannot be parsed (real mail is sometimes malformed; the message is
-// still stored).
+// block cannot be parsed. Real mail is sometimes malformed, and such a
+// message is still stored.
 func messageID(raw []byte) string {
 	m, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {

@@ -20,7 +20,7 @@ var (
 	keyHistoryID   = []byte("historyId")
 )
 
-// Record is what the state keeps about one synced message.
+// Record is the state of one synced message.
 type Record struct {
 	ThreadID     string   `json:"threadId"`
 	LabelIDs     []string `json:"labelIds"`
@@ -31,9 +31,10 @@ type Record struct {
 
 // State is the crash-safe sync state of one account: the historyId the
 // mirror is current to, and a record per stored message. It is a bbolt
-// file, so every committed write is fsynced; a crash loses at most the
-// batch being written, whose Maildir files are already durable and are
-// found again by the next run without a download (delivery is idempotent).
+// file, so every committed write is fsynced. A crash loses at most the
+// records of the batch being written. The next run fetches those messages
+// again, and delivery finds their files already in place, so nothing is
+// duplicated.
 //
 // A State is used by one goroutine and one sync at a time.
 type State struct {

@@ -1,7 +1,8 @@
 // Package threadindex maps RFC 5322 Message-IDs to Gmail thread ids, so that
 // `gmsync send` can put a reply into its Gmail thread with only the
-// gmail.send scope, which cannot search. Sync writes the pairs it sees;
-// send reads them and records the pair of every message it sends.
+// gmail.send scope, which cannot search. Sync writes the pair of every
+// message it stores. Send reads them, and records the pair of every message
+// it sends.
 //
 // The index is a bbolt file per account. bbolt locks the file while it is
 // open, so both sides open it only for the moment of a lookup or a batch of

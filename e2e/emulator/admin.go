@@ -57,13 +57,16 @@ func (s *Server) adminUser(h func(w http.ResponseWriter, r *http.Request, box *m
 	}
 }
 
-type dumpLabel struct {
+// DumpLabel is one label in the admin API's mailbox dump.
+type DumpLabel struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Type string `json:"type"`
 }
 
-type dumpMessage struct {
+// DumpMessage is one message in the admin API's mailbox dump; SHA256 is
+// the hex digest of its raw bytes, so tests compare without downloading.
+type DumpMessage struct {
 	ID           string   `json:"id"`
 	ThreadID     string   `json:"threadId"`
 	LabelIDs     []string `json:"labelIds"`
@@ -73,30 +76,33 @@ type dumpMessage struct {
 	MessageID    string   `json:"messageId"`
 }
 
+// Dump is the admin API's mailbox dump (GET /admin/users/USER/dump).
+type Dump struct {
+	HistoryID string        `json:"historyId"`
+	Labels    []DumpLabel   `json:"labels"`
+	Messages  []DumpMessage `json:"messages"`
+}
+
 func (s *Server) adminDump(w http.ResponseWriter, _ *http.Request, box *mailbox, _ []byte) {
-	labels := make([]dumpLabel, 0, len(box.labelOrder))
+	labels := make([]DumpLabel, 0, len(box.labelOrder))
 	for _, id := range box.labelOrder {
 		l := box.labels[id]
-		labels = append(labels, dumpLabel{ID: l.id, Name: l.name, Type: l.typ})
+		labels = append(labels, DumpLabel{ID: l.id, Name: l.name, Type: l.typ})
 	}
-	msgs := []dumpMessage{}
+	msgs := []DumpMessage{}
 	for _, m := range box.sortedMessages() {
 		sum := sha256.Sum256(m.raw)
 		ids := m.labels
 		if ids == nil {
 			ids = []string{}
 		}
-		msgs = append(msgs, dumpMessage{
+		msgs = append(msgs, DumpMessage{
 			ID: m.id, ThreadID: m.threadID, LabelIDs: ids,
 			InternalDate: strconv.FormatInt(m.internalDate, 10), SizeEstimate: len(m.raw),
 			SHA256: hex.EncodeToString(sum[:]), MessageID: m.messageID,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"historyId": strconv.FormatUint(box.historyID, 10),
-		"labels":    labels,
-		"messages":  msgs,
-	})
+	writeJSON(w, http.StatusOK, Dump{HistoryID: strconv.FormatUint(box.historyID, 10), Labels: labels, Messages: msgs})
 }
 
 func (s *Server) adminAddMessage(w http.ResponseWriter, _ *http.Request, box *mailbox, body []byte) {
@@ -227,7 +233,7 @@ func (s *Server) adminExpireHistory(w http.ResponseWriter, _ *http.Request, box 
 func (s *Server) adminSent(w http.ResponseWriter, _ *http.Request, box *mailbox, _ []byte) {
 	out := box.sent
 	if out == nil {
-		out = []sentRecord{}
+		out = []SentMessage{}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

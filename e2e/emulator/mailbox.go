@@ -71,7 +71,7 @@ type mailbox struct {
 	issued      map[uint64]bool // every historyId the mailbox ever reported
 	rng         *rand.Rand
 
-	sent []sentRecord
+	sent []SentMessage
 }
 
 func newMailbox(address string) *mailbox {

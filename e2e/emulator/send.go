@@ -21,8 +21,9 @@ const (
 	maxJSONRawSize = 6815744
 )
 
-// sentRecord is what the admin API lists for each accepted send.
-type sentRecord struct {
+// SentMessage is one accepted send, as the admin API lists it
+// (GET /admin/users/USER/sent).
+type SentMessage struct {
 	ID              string   `json:"id"`
 	ThreadID        string   `json:"threadId"`
 	RequestThreadID string   `json:"requestThreadId"`
@@ -115,7 +116,7 @@ func (s *Server) send(c *apiCall, raw []byte, threadID, uploadType string) {
 		}
 	}
 	c.box.insert(m, s.opts.HistoryRetention)
-	c.box.sent = append(c.box.sent, sentRecord{
+	c.box.sent = append(c.box.sent, SentMessage{
 		ID: m.id, ThreadID: m.threadID, RequestThreadID: threadID, UploadType: uploadType,
 		Recipients: recipients, Bcc: bcc, Raw: bytes.Clone(raw),
 	})
