@@ -13,7 +13,9 @@ import (
 // keyringHint says how to get a keyring where none answered.
 const keyringHint = "start a keyring: log in to a desktop session (GNOME, KDE and most others start one), " +
 	"or on a headless host run gmsync inside a D-Bus session (the systemd user bus, or dbus-run-session) " +
-	"after unlocking gnome-keyring there with: echo PASSWORD | gnome-keyring-daemon --unlock --components=secrets"
+	"after unlocking gnome-keyring there with: echo PASSWORD | gnome-keyring-daemon --unlock --components=secrets; " +
+	"or keep grants in pass, gopass, KeePassXC or secret-tool with keyring = \"command\" and " +
+	"keyring_get, keyring_set and keyring_delete in the account's table (see docs/keyring.md)"
 
 // keyringError explains why the keyring could not be used. It wraps
 // ErrNoKeyring and the underlying error.
@@ -39,6 +41,33 @@ func (e *keyringError) Unwrap() []error {
 // noKeyring returns a keyringError with exit code 69 (EX_UNAVAILABLE).
 func noKeyring(reason string, err error) error {
 	return sysexits.Wrap(sysexits.Unavailable, &keyringError{reason: reason, err: err})
+}
+
+// deniedError explains why a keyring that answered refused access. It
+// wraps ErrKeyringDenied and the underlying error.
+type deniedError struct {
+	reason string // what refused, e.g. "the collection is locked"
+	advice string // what to do
+	err    error  // the underlying error, or nil
+}
+
+func (e *deniedError) Error() string {
+	if e.err != nil {
+		return fmt.Sprintf("%v: %s (%v): %s", ErrKeyringDenied, e.reason, e.err, e.advice)
+	}
+	return fmt.Sprintf("%v: %s: %s", ErrKeyringDenied, e.reason, e.advice)
+}
+
+func (e *deniedError) Unwrap() []error {
+	if e.err == nil {
+		return []error{ErrKeyringDenied}
+	}
+	return []error{ErrKeyringDenied, e.err}
+}
+
+// keyringDenied returns a deniedError with exit code 77 (EX_NOPERM).
+func keyringDenied(reason, advice string, err error) error {
+	return sysexits.Wrap(sysexits.NoPerm, &deniedError{reason: reason, advice: advice, err: err})
 }
 
 // call runs op, a sequence of go-keyring calls, and gives up after the

@@ -259,8 +259,8 @@ func TestLoginScopeChecks(t *testing.T) {
 	tests := []struct {
 		name, granted, want string
 	}{
-		{"narrower", ScopeSend, "lacks scope " + ScopeReadonly},
-		{"broader", ScopeSend + " " + ScopeReadonly + " https://mail.google.com/", "https://mail.google.com/ beyond"},
+		{"narrower", ScopeSend, "lacks gmail.readonly"},
+		{"broader", ScopeSend + " " + ScopeReadonly + " https://mail.google.com/", "carries https://mail.google.com/ in addition to the gmail.send,gmail.readonly"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ const clientFileHelp = "download one from the Google Cloud console: APIs & Servi
 // body as Google expects. RedirectURL is left for Login to set. Errors carry
 // exit code 78 (EX_CONFIG).
 func OAuthConfig(acct *config.Account, p Purpose) (*oauth2.Config, error) {
-	scopes := p.Scopes()
+	scopes := p.ScopesFor(acct.Push)
 	if scopes == nil {
 		return nil, fmt.Errorf("building OAuth client for account %s: invalid purpose %q", acct.Name, p)
 	}

@@ -25,6 +25,7 @@ type fakeProvider struct {
 	mu           sync.Mutex
 	authError    string            // when set, the authorize endpoint returns this error
 	grantScope   string            // the token responses' scope; empty echoes the request
+	refreshScope string            // the scope of the refresh grant; empty is gmail.send
 	invalidGrant bool              // refreshes fail with invalid_grant
 	codes        map[string]string // authorization code to PKCE challenge and scope, "challenge redirect scope"
 	refreshToken string            // the one valid refresh token
@@ -128,7 +129,7 @@ func (p *fakeProvider) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.refreshes++
-		p.writeToken(w, "", false)
+		p.writeToken(w, p.refreshScope, false)
 	default:
 		tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type.")
 	}

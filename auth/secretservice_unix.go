@@ -57,7 +57,8 @@ func explainKeyringError(opErr error, op func() error) error {
 	prop, err := conn.Object(secretsName, collection).GetProperty("org.freedesktop.Secret.Collection.Locked")
 	if err == nil {
 		if isLocked, _ := prop.Value().(bool); isLocked {
-			return noKeyring(fmt.Sprintf("the keyring collection %s is locked and was not unlocked", collection), opErr)
+			return keyringDenied(fmt.Sprintf("the keyring collection %s is locked and was not unlocked", collection),
+				"unlock it (the desktop's prompt, or seahorse), or on a headless host: echo PASSWORD | gnome-keyring-daemon --unlock --components=secrets; the stored grants are kept", opErr)
 		}
 	}
 	return wrapUnexplained(opErr)

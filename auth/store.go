@@ -15,13 +15,21 @@ import (
 
 // Grant is what the keyring holds for one account and purpose: the refresh
 // token and the access token cached from its last refresh.
+//
+// The grant records its OAuth client, because a refresh token works only
+// with the client that obtained it: refreshes use the recorded client even
+// after the configuration names another one.
 type Grant struct {
 	ClientID     string    `json:"client_id"` // the OAuth client the refresh token belongs to
+	ClientSecret string    `json:"client_secret,omitempty"`
 	RefreshToken string    `json:"refresh_token"`
 	Scopes       []string  `json:"scopes"`   // scopes granted, as the token endpoint reported them
 	Obtained     time.Time `json:"obtained"` // when the refresh token was obtained or imported
-	AccessToken  string    `json:"access_token,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"` // of AccessToken
+	// LastUsed is when the refresh token was last used for a refresh. Google
+	// ends a grant whose refresh token goes unused for six months.
+	LastUsed    time.Time `json:"last_used,omitzero"`
+	AccessToken string    `json:"access_token,omitempty"`
+	Expiry      time.Time `json:"expiry,omitzero"` // of AccessToken
 }
 
 // NewGrant returns the grant to store for tok, just obtained from Login or
@@ -29,6 +37,7 @@ type Grant struct {
 func NewGrant(cfg *oauth2.Config, tok *oauth2.Token) *Grant {
 	return &Grant{
 		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
 		RefreshToken: tok.RefreshToken,
 		Scopes:       grantedScopes(tok, cfg.Scopes),
 		Obtained:     time.Now().UTC(),
@@ -55,6 +64,14 @@ var ErrNotFound = errors.New("no grant stored")
 // or 75 (EX_TEMPFAIL) for a timeout, and say how to start a keyring.
 var ErrNoKeyring = errors.New("no keyring available")
 
+// ErrKeyringDenied reports that a keyring exists but refused access: a
+// locked collection whose unlock prompt was dismissed, a denied macOS
+// Keychain prompt, or a command backend whose get command failed for a
+// reason other than a missing entry (a pass store whose GPG key could not be
+// unlocked). Unlike ErrNotFound it does not mean that a login is needed.
+// Errors that wrap it carry exit code 77 (EX_NOPERM).
+var ErrKeyringDenied = errors.New("the keyring refused access")
+
 // KeyringService is the service name of gmsync's keyring entries. Each
 // entry's user name is "ACCOUNT:PURPOSE".
 const KeyringService = "gmsync"
@@ -63,11 +80,18 @@ const KeyringService = "gmsync"
 // Secret Service cannot freeze the mail client that runs gmsync.
 const DefaultKeyringTimeout = 10 * time.Second
 
+// DefaultCommandTimeout bounds each command of the command backend. It is
+// longer than DefaultKeyringTimeout because the command may wait for the user
+// to type a GPG passphrase or unlock a KeePassXC database.
+const DefaultCommandTimeout = 2 * time.Minute
+
 // StoreFor returns the store that acct's keyring setting names.
 func StoreFor(acct *config.Account) (Store, error) {
 	switch acct.Keyring {
 	case "", config.KeyringSystem:
 		return NewKeyringStore(DefaultKeyringTimeout), nil
+	case config.KeyringCommand:
+		return NewCommandStore(acct.KeyringGet, acct.KeyringSet, acct.KeyringDelete, DefaultCommandTimeout), nil
 	}
 	return nil, sysexits.Wrap(sysexits.Config, fmt.Errorf("account %s: unsupported keyring %q", acct.Name, acct.Keyring))
 }

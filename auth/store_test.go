@@ -13,8 +13,11 @@ import (
 )
 
 // mockStore returns a KeyringStore over a fresh go-keyring mock.
+// It also points XDG_STATE_HOME, where refresh locks live, at a temporary
+// directory.
 func mockStore(t *testing.T) *KeyringStore {
 	t.Helper()
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	keyring.MockInit()
 	return &KeyringStore{timeout: 5 * time.Second}
 }

@@ -19,9 +19,10 @@ const refreshMargin = time.Minute
 
 // TokenSource returns access tokens for account and purpose p. It returns
 // the access token cached in the store while it has more than a minute
-// left, and otherwise refreshes it with the stored refresh token and writes
-// the new access token and expiry back, keeping the refresh token when the
-// response carries none. It also caches the token in memory, so the store is
+// left. Otherwise it refreshes it with the stored refresh token, under a
+// file lock shared with other processes, and writes the new access token,
+// its expiry and the time of the refresh back. It keeps the refresh token
+// when the response carries none. It also caches the token in memory, so the store is
 // read once per access token. Errors carry exit code 77 for a missing or
 // refused grant, with the login command to run, and 75 for a network failure.
 //
@@ -81,27 +82,81 @@ type storeTokenSource struct {
 }
 
 func (s *storeTokenSource) Token() (*oauth2.Token, error) {
+	g, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if tok := s.cachedToken(g); tok != nil {
+		return tok, nil
+	}
+
+	unlock, err := lockGrant(s.ctx, s.account, s.purpose)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Another process may have refreshed while this one waited for the lock.
+	if g, err = s.load(); err != nil {
+		return nil, err
+	}
+	if tok := s.cachedToken(g); tok != nil {
+		return tok, nil
+	}
+	return s.refresh(g)
+}
+
+func (s *storeTokenSource) load() (*Grant, error) {
 	g, err := s.store.Load(s.account, s.purpose)
 	if errors.Is(err, ErrNotFound) {
 		return nil, sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("no %s grant for account %s in the keyring: run %s", s.purpose, s.account, loginCommand(s.account, s.purpose)))
 	}
+	return g, err
+}
+
+// cachedToken returns the grant's access token while it has more than
+// refreshMargin left and Gmail has not rejected it, else nil.
+func (s *storeTokenSource) cachedToken(g *Grant) *oauth2.Token {
+	if g.AccessToken == "" || g.AccessToken == s.rejected || time.Until(g.Expiry) <= refreshMargin {
+		return nil
+	}
+	return &oauth2.Token{AccessToken: g.AccessToken, TokenType: "Bearer", RefreshToken: g.RefreshToken, Expiry: g.Expiry}
+}
+
+// clientFor returns the OAuth client to refresh g with: the one recorded in
+// the grant, at the configured token endpoint. A grant stored without its
+// client secret can only be refreshed by the configured client.
+func (s *storeTokenSource) clientFor(g *Grant) (*oauth2.Config, error) {
+	c := *s.cfg
+	switch {
+	case g.ClientID == "" || g.ClientID == c.ClientID:
+		return &c, nil
+	case g.ClientSecret == "":
+		return nil, sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("the %s grant of account %s belongs to OAuth client %s, but the configuration now names %s: run %s", s.purpose, s.account, g.ClientID, s.cfg.ClientID, loginCommand(s.account, s.purpose)))
+	}
+	slog.Warn("refreshing with the OAuth client recorded in the grant, not the configured one; log in again to move the grant to the configured client",
+		"account", s.account, "purpose", s.purpose, "grant_client", g.ClientID, "configured_client", s.cfg.ClientID)
+	c.ClientID, c.ClientSecret = g.ClientID, g.ClientSecret
+	return &c, nil
+}
+
+// refresh gets a new access token with g's refresh token and writes it back.
+// The caller holds the grant's lock.
+func (s *storeTokenSource) refresh(g *Grant) (*oauth2.Token, error) {
+	c, err := s.clientFor(g)
 	if err != nil {
 		return nil, err
 	}
-	if g.ClientID != "" && g.ClientID != s.cfg.ClientID {
-		return nil, sysexits.Wrap(sysexits.NoPerm, fmt.Errorf("the %s grant of account %s belongs to OAuth client %s, but the configuration now names %s: run %s", s.purpose, s.account, g.ClientID, s.cfg.ClientID, loginCommand(s.account, s.purpose)))
-	}
-
-	if g.AccessToken != "" && g.AccessToken != s.rejected && time.Until(g.Expiry) > refreshMargin {
-		return &oauth2.Token{AccessToken: g.AccessToken, TokenType: "Bearer", RefreshToken: g.RefreshToken, Expiry: g.Expiry}, nil
-	}
-
-	tok, err := s.cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: g.RefreshToken}).Token()
+	tok, err := c.TokenSource(s.ctx, &oauth2.Token{RefreshToken: g.RefreshToken}).Token()
 	if err != nil {
 		return nil, fmt.Errorf("refreshing the %s access token of account %s: %w", s.purpose, s.account, classifyTokenError(err, s.account, s.purpose))
 	}
+	granted := grantedScopes(tok, g.Scopes)
+	if err := checkScopes(granted, s.cfg.Scopes); err != nil {
+		return nil, fmt.Errorf("refreshing the %s access token of account %s: %w", s.purpose, s.account, err)
+	}
 
-	g.AccessToken, g.Expiry = tok.AccessToken, tok.Expiry
+	g.AccessToken, g.Expiry, g.Scopes = tok.AccessToken, tok.Expiry, granted
+	g.LastUsed = time.Now().UTC()
 	if tok.RefreshToken != "" {
 		g.RefreshToken = tok.RefreshToken
 	}

@@ -2,8 +2,10 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +45,7 @@ func TestTokenSourceRefreshWritesBack(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newFakeProvider(t)
+			p.refreshScope = ScopeReadonly
 			s := mockStore(t)
 			obtained := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			if err := s.Save("a", Sync, &Grant{ClientID: testClientID, RefreshToken: p.refreshToken, Obtained: obtained, AccessToken: tt.access, Expiry: tt.expiry}); err != nil {
@@ -136,4 +139,121 @@ func TestTokenSourceNetworkFailure(t *testing.T) {
 	if errors.Is(err, ErrNotFound) {
 		t.Errorf("Token() with the token endpoint down = %v, want no ErrNotFound", err)
 	}
+}
+
+// TestTokenSourceConcurrentRefresh runs several token sources, as separate
+// processes would, over one grant whose access token has expired. The file
+// lock lets one refresh and the others reuse its token.
+func TestTokenSourceConcurrentRefresh(t *testing.T) {
+	p := newFakeProvider(t)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	s := &memStore{grants: map[string][]byte{}}
+	if err := s.Save("a", Send, &Grant{ClientID: testClientID, RefreshToken: p.refreshToken, AccessToken: "old", Expiry: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 6
+	tokens := make(chan string, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			tok, err := TokenSource(context.Background(), s, "a", Send, p.config(ScopeSend)).Token()
+			if err != nil {
+				errs <- err
+				return
+			}
+			tokens <- tok.AccessToken
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		select {
+		case tok := <-tokens:
+			seen[tok] = true
+		case err := <-errs:
+			t.Errorf("Token() = %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("Token() calls did not finish within 30s")
+		}
+	}
+	p.mu.Lock()
+	refreshes := p.refreshes
+	p.mu.Unlock()
+	if refreshes != 1 || len(seen) != 1 {
+		t.Errorf("%d concurrent Token() calls made %d refreshes and returned %d tokens, want 1 and 1", n, refreshes, len(seen))
+	}
+	g, err := s.Load("a", Send)
+	if err != nil || !seen[g.AccessToken] || g.RefreshToken != p.refreshToken {
+		t.Errorf("stored grant after concurrent refreshes = %v, %v; want the one new access token and the refresh token", g, err)
+	}
+}
+
+func TestTokenSourceRecordedClient(t *testing.T) {
+	p := newFakeProvider(t)
+	s := mockStore(t)
+	if err := s.Save("a", Send, &Grant{ClientID: testClientID, ClientSecret: testClientSecret, RefreshToken: p.refreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := p.config(ScopeSend)
+	cfg.ClientID, cfg.ClientSecret = "new-client.apps.googleusercontent.com", "new-secret"
+
+	before := time.Now().Add(-time.Second)
+	if _, err := TokenSource(context.Background(), s, "a", Send, cfg).Token(); err != nil {
+		t.Fatalf("Token() for a grant of another client with its secret recorded = %v, want a refresh with the recorded client", err)
+	}
+	g, err := s.Load("a", Send)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.ClientID != testClientID || g.LastUsed.Before(before) {
+		t.Errorf("stored grant client %q last used %v, want %q and a last use after %v", g.ClientID, g.LastUsed, testClientID, before)
+	}
+}
+
+func TestTokenSourceBroaderRefusal(t *testing.T) {
+	p := newFakeProvider(t)
+	p.refreshScope = ScopeSend + " " + ScopeReadonly
+	s := mockStore(t)
+	if err := s.Save("a", Send, &Grant{ClientID: testClientID, RefreshToken: p.refreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := TokenSource(context.Background(), s, "a", Send, p.config(ScopeSend)).Token()
+	var scopeErr *ScopeError
+	if !errors.As(err, &scopeErr) || sysexits.Code(err) != sysexits.NoPerm || !strings.Contains(err.Error(), PermissionsURL) {
+		t.Errorf("Token() with a refresh that widened to gmail.readonly = %v, want a ScopeError with exit 77 naming %s", err, PermissionsURL)
+	}
+}
+
+// memStore is a Store in memory that is safe for concurrent use, unlike
+// go-keyring's mock. It keeps grants as JSON, so each Load returns a copy.
+type memStore struct {
+	mu     sync.Mutex
+	grants map[string][]byte
+}
+
+func (m *memStore) Load(account string, p Purpose) (*Grant, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	data, ok := m.grants[account+":"+string(p)]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	var g Grant
+	err := json.Unmarshal(data, &g)
+	return &g, err
+}
+
+func (m *memStore) Save(account string, p Purpose, g *Grant) error {
+	data, err := json.Marshal(g)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.grants[account+":"+string(p)] = data
+	return err
+}
+
+func (m *memStore) Delete(account string, p Purpose) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.grants, account+":"+string(p))
+	return nil
 }

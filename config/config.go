@@ -23,9 +23,15 @@ const (
 	LayoutMaildirPP = "maildir++" // Maildir++ folders: ".Label.Sublabel" under the root
 )
 
-// KeyringSystem is the only keyring backend: the operating system's keyring
-// (Secret Service, Keychain or Credential Manager) through go-keyring.
-const KeyringSystem = "system"
+// Keyring backends, the values of an account's keyring key.
+const (
+	// KeyringSystem is the operating system's keyring (Secret Service,
+	// Keychain or Credential Manager) through go-keyring.
+	KeyringSystem = "system"
+	// KeyringCommand runs the account's keyring_get, keyring_set and
+	// keyring_delete commands, for pass, gopass, KeePassXC or secret-tool.
+	KeyringCommand = "command"
+)
 
 // DefaultConcurrency is the number of messages fetched at once when an
 // account does not set fetch_concurrency.
@@ -66,6 +72,35 @@ type Account struct {
 	FolderNames  map[string]string `toml:"folder_names"`      // Gmail label or system label ID to folder name
 	IgnoreLabels []string          `toml:"ignore_labels"`     // labels that get no folder
 	Concurrency  int               `toml:"fetch_concurrency"` // messages fetched at once, DefaultConcurrency when unset
+
+	// Grants and keyring, checked by finishKeyring.
+
+	// Push turns on pushing local changes back to Gmail, so the sync grant
+	// requests gmail.modify instead of gmail.readonly.
+	Push bool `toml:"push"`
+	// KeyringGet, KeyringSet and KeyringDelete are the argv of the command
+	// backend's programs, with {account} and {purpose} replaced. The secret
+	// travels on standard output of get and standard input of set.
+	KeyringGet    []string `toml:"keyring_get"`
+	KeyringSet    []string `toml:"keyring_set"`
+	KeyringDelete []string `toml:"keyring_delete"`
+
+	// Sync behaviour, checked by finishSync.
+
+	// KeepDeleted names a folder that keeps a copy of each message deleted
+	// in Gmail; empty mirrors deletions.
+	KeepDeleted string `toml:"keep_deleted"`
+	// MaxDeletePercent stops a sync that would delete a larger share of the
+	// mirror until it is run with --force; DefaultMaxDeletePercent when unset.
+	MaxDeletePercent int `toml:"max_delete_percent"`
+	// QuotaRegime is "2024" (15,000 units per minute, 5 per get) or "2026"
+	// (6,000 units per minute, 20 per get, Cloud projects from May 2026).
+	QuotaRegime string `toml:"quota_regime"`
+	// QuotaUnitsPerMinute overrides the regime's per-user ceiling.
+	QuotaUnitsPerMinute int `toml:"quota_units_per_minute"`
+	// LabelCheckInterval is how often a sync without changes reads the label
+	// list anyway, to notice renames; DefaultLabelCheckInterval when unset.
+	LabelCheckInterval Duration `toml:"label_check_interval"`
 }
 
 // file is the shape of the whole TOML document.

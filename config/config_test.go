@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -41,6 +42,10 @@ client_secret_file = "client_secret.json"
 		Keyring:          KeyringSystem,
 		Layout:           LayoutNested,
 		Concurrency:      DefaultConcurrency,
+
+		MaxDeletePercent:   DefaultMaxDeletePercent,
+		QuotaRegime:        "2024",
+		LabelCheckInterval: Duration{DefaultLabelCheckInterval},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(%s) account mismatch (-want +got):\n%s", path, diff)
@@ -66,6 +71,11 @@ revoke_url = "http://127.0.0.1:1/revoke"
 folder_names = { INBOX = "Inbox" }
 ignore_labels = ["Notes"]
 fetch_concurrency = 3
+keep_deleted = "Deleted"
+max_delete_percent = 40
+quota_regime = "2026"
+quota_units_per_minute = 5000
+label_check_interval = "15m"
 `)
 	cfg, err := Load(path)
 	if err != nil {
@@ -78,6 +88,8 @@ fetch_concurrency = 3
 		APIURL: "http://127.0.0.1:1/", AuthURL: "http://127.0.0.1:1/auth",
 		TokenURL: "http://127.0.0.1:1/token", RevokeURL: "http://127.0.0.1:1/revoke",
 		FolderNames: map[string]string{"INBOX": "Inbox"}, IgnoreLabels: []string{"Notes"}, Concurrency: 3,
+		KeepDeleted: "Deleted", MaxDeletePercent: 40, QuotaRegime: "2026", QuotaUnitsPerMinute: 5000,
+		LabelCheckInterval: Duration{15 * time.Minute},
 	}
 	if diff := cmp.Diff(want, cfg.Accounts["work"]); diff != "" {
 		t.Errorf("Load(%s) account mismatch (-want +got):\n%s", path, diff)

@@ -74,13 +74,9 @@ func (a *Account) finish(dir string, concurrencySet bool) []error {
 
 	errs = append(errs, a.finishClient(dir)...)
 
-	switch a.Keyring {
-	case "":
-		a.Keyring = KeyringSystem
-	case KeyringSystem:
-	default:
-		add("invalid keyring %q: the only keyring backend is %q", a.Keyring, KeyringSystem)
-	}
+	errs = append(errs, a.finishKeyring()...)
+
+	errs = append(errs, a.finishSync()...)
 
 	switch a.Layout {
 	case "":

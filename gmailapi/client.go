@@ -30,19 +30,7 @@ type TokenInvalidator interface {
 // this for "Invalid Credentials".
 func (c *Client) SetTokenInvalidator(inv TokenInvalidator) { c.inv = inv }
 
-// withFreshToken runs fn, and once more after invalidating the access token
-// when Gmail returns 401. A 401 means Gmail did nothing, so the repeat is
-// safe even for a send.
-func (c *Client) withFreshToken(ctx context.Context, fn func(context.Context) error) error {
-	err := fn(ctx)
-	if c.inv != nil && isUnauthorized(err) {
-		c.inv.Invalidate()
-		err = fn(ctx)
-	}
-	return localCause(err)
-}
-
-// NewClient wraps svc. A nil meter gets an unlimited-regime default one;
+// NewClient wraps svc. A nil meter means NewMeter(Regime2024, 0);
 // user is "me" unless a caller needs the address.
 func NewClient(svc *gmail.Service, meter *Meter, logger *slog.Logger) *Client {
 	if meter == nil {
@@ -51,23 +39,17 @@ func NewClient(svc *gmail.Service, meter *Meter, logger *slog.Logger) *Client {
 	return &Client{svc: svc, meter: meter, retry: DefaultRetryPolicy(logger), user: "me"}
 }
 
+// SetRetryPolicy replaces the default retry policy. Call it before the
+// client is used.
+func (c *Client) SetRetryPolicy(p RetryPolicy) { c.retry = p }
+
 // Meter returns the client's quota meter, for usage reports.
 func (c *Client) Meter() *Meter { return c.meter }
-
-// call spends quota for method and runs fn with retries.
-func (c *Client) call(ctx context.Context, method, what string, fn func(context.Context) error) error {
-	return c.retry.Do(ctx, what, func(ctx context.Context) error {
-		if err := c.meter.Spend(ctx, method); err != nil {
-			return err
-		}
-		return c.withFreshToken(ctx, fn)
-	})
-}
 
 // Profile returns the mailbox's address and current historyId.
 func (c *Client) Profile(ctx context.Context) (*gmail.Profile, error) {
 	var profile *gmail.Profile
-	err := c.call(ctx, "getProfile", "getProfile", func(ctx context.Context) error {
+	err := c.call(ctx, callSpec{method: "getProfile"}, func(ctx context.Context) error {
 		var err error
 		profile, err = c.svc.Users.GetProfile(c.user).Context(ctx).Do()
 		return err
@@ -82,7 +64,7 @@ func (c *Client) Profile(ctx context.Context) (*gmail.Profile, error) {
 // entries carry no counts.
 func (c *Client) Labels(ctx context.Context) ([]*gmail.Label, error) {
 	var labels []*gmail.Label
-	err := c.call(ctx, "labels.list", "labels.list", func(ctx context.Context) error {
+	err := c.call(ctx, callSpec{method: "labels.list"}, func(ctx context.Context) error {
 		resp, err := c.svc.Users.Labels.List(c.user).Context(ctx).Do()
 		if err != nil {
 			return err
@@ -110,7 +92,7 @@ func (c *Client) ListIDs(ctx context.Context, q ListQuery, page func([]*gmail.Me
 	token := ""
 	for {
 		var resp *gmail.ListMessagesResponse
-		err := c.call(ctx, "messages.list", "messages.list", func(ctx context.Context) error {
+		err := c.call(ctx, callSpec{method: "messages.list"}, func(ctx context.Context) error {
 			req := c.svc.Users.Messages.List(c.user).Context(ctx).MaxResults(500).IncludeSpamTrash(q.IncludeSpamTrash)
 			if len(q.LabelIDs) > 0 {
 				req = req.LabelIds(q.LabelIDs...)
@@ -141,8 +123,14 @@ func (c *Client) ListIDs(ctx context.Context, q ListQuery, page func([]*gmail.Me
 // GetRaw fetches one message in format raw, which also carries labelIds,
 // threadId and internalDate, so one call per new message is enough.
 func (c *Client) GetRaw(ctx context.Context, id string) (*RawMessage, error) {
+	return c.getRaw(ctx, id, nil)
+}
+
+// getRaw is GetRaw with each attempt counted against lim.
+func (c *Client) getRaw(ctx context.Context, id string, lim *concurrencyLimit) (*RawMessage, error) {
 	var msg *gmail.Message
-	err := c.call(ctx, "messages.get", "messages.get "+id, func(ctx context.Context) error {
+	spec := callSpec{method: "messages.get", what: "messages.get " + id, limit: lim}
+	err := c.call(ctx, spec, func(ctx context.Context) error {
 		var err error
 		msg, err = c.svc.Users.Messages.Get(c.user, id).Format("raw").Context(ctx).Do()
 		return err

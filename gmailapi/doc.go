@@ -1,8 +1,12 @@
-// Package gmailapi is gmsync's thin layer over google.golang.org/api/gmail/v1:
-// it builds the service against Google or the emulator, classifies Gmail
-// errors once (temporary, rate-limited, auth, permanent), retries what is
-// safe to retry with jittered exponential backoff, and fetches raw messages
-// concurrently under a limiter counted in Gmail quota units.
+// Package gmailapi is gmsync's thin layer over google.golang.org/api/gmail/v1.
+// It builds the service against Google or the emulator, classifies Gmail
+// errors once (temporary, rate-limited, auth, permanent), and retries what
+// is safe to retry with jittered exponential backoff.
+//
+// Every call of a Client passes its Meter, which paces one user's calls
+// under Gmail's per-minute quota, counted in quota units, and adapts to
+// rate-limit errors. FetchRaw fetches raw messages concurrently and adapts
+// the number of requests in flight to Gmail's per-user concurrency limit.
 //
 // The official client neither retries ordinary calls nor batches them
 // (google.golang.org/api v0.316.0, internal/gensupport/send.go), so both

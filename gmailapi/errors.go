@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -188,4 +189,52 @@ func RetryAfter(err error, now time.Time) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// IsConcurrencyLimit reports whether err is Gmail's per-user concurrency
+// limit, a 429 "Too many concurrent requests for user". Its reason is the
+// same rateLimitExceeded as a quota error's, so only the message
+// distinguishes them.
+func IsConcurrencyLimit(err error) bool {
+	var apiErr *googleapi.Error
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	if strings.Contains(apiErr.Message, concurrencyText) {
+		return true
+	}
+	for _, item := range apiErr.Errors {
+		if strings.Contains(item.Message, concurrencyText) {
+			return true
+		}
+	}
+	return false
+}
+
+const concurrencyText = "Too many concurrent requests"
+
+// costsUnits reports whether Gmail charged quota for a call that ended
+// with err. Gmail publishes no rule, so this counts the requests it
+// certainly processed: successes and 4xx responses other than rate limits
+// and 401. Server errors and lost connections are not counted.
+func costsUnits(err error) bool {
+	if err == nil {
+		return true
+	}
+	var apiErr *googleapi.Error
+	if !errors.As(err, &apiErr) || apiErr.Code >= 500 {
+		return false
+	}
+	class := Classify(err)
+	return class != RateLimited && class != Auth
+}
+
+// isLocalFailure reports whether err arose before a request left, such as
+// a token that could not be refreshed.
+func isLocalFailure(err error) bool {
+	if err == nil {
+		return false
+	}
+	var retrieve *oauth2.RetrieveError
+	return sysexits.Code(err) != sysexits.Software || errors.As(err, &retrieve)
 }

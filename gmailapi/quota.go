@@ -1,14 +1,6 @@
 package gmailapi
 
-import (
-	"context"
-	"fmt"
-	"sort"
-	"strings"
-	"sync"
-
-	"golang.org/x/time/rate"
-)
+import "fmt"
 
 // Regime is a Gmail quota pricing regime. Google changed the per-user limit
 // and the price of messages.get for Cloud projects created from 2026-05-01
@@ -66,88 +58,4 @@ var units2024 = map[string]int{
 	"messages.modify": 5,
 	"history.list":    2,
 	"threads.get":     10,
-}
-
-// Meter spends quota units under a per-minute limiter and counts every
-// call by method. It is safe for concurrent use.
-type Meter struct {
-	regime  Regime
-	limiter *rate.Limiter
-
-	mu    sync.Mutex
-	calls map[string]int
-	units map[string]int
-}
-
-// NewMeter returns a meter that allows unitsPerMinute units per minute
-// (the regime's ceiling when zero) with a burst of one second's worth, so a
-// run never front-loads a minute of quota into a few seconds.
-func NewMeter(regime Regime, unitsPerMinute int) *Meter {
-	if unitsPerMinute <= 0 {
-		unitsPerMinute = regime.UnitsPerMinute()
-	}
-	perSecond := float64(unitsPerMinute) / 60
-	burst := max(int(perSecond), 40)
-	return &Meter{
-		regime:  regime,
-		limiter: rate.NewLimiter(rate.Limit(perSecond), burst),
-		calls:   map[string]int{},
-		units:   map[string]int{},
-	}
-}
-
-// Spend waits until the limiter allows one call of method, then counts it.
-func (m *Meter) Spend(ctx context.Context, method string) error {
-	cost := m.regime.Cost(method)
-	if err := m.limiter.WaitN(ctx, min(cost, m.limiter.Burst())); err != nil {
-		return fmt.Errorf("waiting for Gmail quota for %s: %w", method, err)
-	}
-	m.mu.Lock()
-	m.calls[method]++
-	m.units[method] += cost
-	m.mu.Unlock()
-	return nil
-}
-
-// Usage is a snapshot of what a meter counted.
-type Usage struct {
-	Calls map[string]int
-	Units map[string]int
-}
-
-// TotalUnits is the sum of units over all methods.
-func (u Usage) TotalUnits() int {
-	total := 0
-	for _, n := range u.Units {
-		total += n
-	}
-	return total
-}
-
-// String lists calls and units by method, e.g. "messages.get 12 (60 units)".
-func (u Usage) String() string {
-	methods := make([]string, 0, len(u.Calls))
-	for method := range u.Calls {
-		methods = append(methods, method)
-	}
-	sort.Strings(methods)
-	parts := make([]string, 0, len(methods))
-	for _, method := range methods {
-		parts = append(parts, fmt.Sprintf("%s %d (%d units)", method, u.Calls[method], u.Units[method]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// Usage returns a copy of the counters.
-func (m *Meter) Usage() Usage {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u := Usage{Calls: map[string]int{}, Units: map[string]int{}}
-	for k, v := range m.calls {
-		u.Calls[k] = v
-	}
-	for k, v := range m.units {
-		u.Units[k] = v
-	}
-	return u
 }

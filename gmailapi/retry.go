@@ -9,22 +9,37 @@ import (
 )
 
 // RetryPolicy bounds how a call is retried: truncated exponential backoff
-// with up to one second of random jitter, as Google's usage-limits page
-// recommends (min(2^n s + random ms, maximum backoff)).
+// with random jitter, as Google's usage-limits page recommends
+// (min(2^n s + random ms, maximum backoff)). Every retry waits at least
+// BaseDelay, so a failing call never spins.
 type RetryPolicy struct {
-	MaxAttempts int           // attempts in all, including the first; at least 1
-	BaseDelay   time.Duration // wait after the first failure
-	MaxDelay    time.Duration // cap on any single wait, also on a server-named retry time
-	Logger      *slog.Logger  // receives one warning per retry; nil discards
-	now         func() time.Time
-	sleep       func(context.Context, time.Duration) error
+	// MaxAttempts is the number of attempts in all, the first included,
+	// that temporary errors may use; at least 1.
+	MaxAttempts int
+	// MaxRateWaits is how many rate-limit responses (quota or concurrency)
+	// one call of a Client waits through before it fails; 0 means
+	// MaxAttempts. RetryPolicy.Do, which has no meter, counts them as
+	// attempts instead.
+	MaxRateWaits int
+	// BaseDelay is the wait after the first failure; later waits double.
+	// Each wait adds a random jitter below BaseDelay. 0 means one second.
+	BaseDelay time.Duration
+	// MaxDelay caps any single backoff wait, and in Do also a server-named
+	// retry time.
+	MaxDelay time.Duration
+	// Logger receives one warning per retry; nil discards.
+	Logger *slog.Logger
+
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
 }
 
-// DefaultRetryPolicy retries five times in all, waiting 1 s, 2 s, 4 s, 8 s
-// (plus jitter), and never more than 32 s, the low end of Google's "32 or
-// 64 seconds" maximum backoff.
+// DefaultRetryPolicy makes six attempts in all, waiting about 1 s, 2 s,
+// 4 s, 8 s and 16 s (each plus up to 1 s of jitter), never more than 32 s,
+// the low end of Google's "32 or 64 seconds" maximum backoff. A call waits
+// through up to ten rate-limit responses.
 func DefaultRetryPolicy(logger *slog.Logger) RetryPolicy {
-	return RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 32 * time.Second, Logger: logger}
+	return RetryPolicy{MaxAttempts: 6, MaxRateWaits: 10, BaseDelay: time.Second, MaxDelay: 32 * time.Second, Logger: logger}
 }
 
 // Do runs call until it succeeds, fails with an error that is not
@@ -46,32 +61,62 @@ func (p RetryPolicy) Do(ctx context.Context, what string, call func(context.Cont
 		if attempt >= attempts || ctx.Err() != nil {
 			return err
 		}
-		wait := p.delay(attempt, err)
-		if p.Logger != nil {
-			p.Logger.Warn("retrying Gmail call", "call", what, "attempt", attempt, "class", class.String(), "wait", wait, "err", err)
+		wait := p.backoff(attempt)
+		if serverWait, ok := RetryAfter(err, p.clockNow()); ok {
+			wait = min(max(serverWait, p.baseDelay()), p.MaxDelay)
 		}
+		p.logRetry(what, attempt, err, wait)
 		if serr := p.sleepFor(ctx, wait); serr != nil {
 			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, serr)
 		}
 	}
 }
 
-func (p RetryPolicy) delay(attempt int, err error) time.Duration {
-	now := time.Now
+// backoff returns the wait before attempt+1 after attempt failures:
+// BaseDelay × 2^(attempt-1) plus jitter below BaseDelay, at most MaxDelay.
+func (p RetryPolicy) backoff(attempt int) time.Duration {
+	base := p.baseDelay()
+	wait := base << min(attempt-1, 20)
+	wait += time.Duration(rand.Int64N(int64(base)))
+	if p.MaxDelay > 0 {
+		wait = min(wait, max(p.MaxDelay, base))
+	}
+	return wait
+}
+
+func (p RetryPolicy) baseDelay() time.Duration {
+	if p.BaseDelay <= 0 {
+		return time.Second
+	}
+	return p.BaseDelay
+}
+
+func (p RetryPolicy) rateWaits() int {
+	if p.MaxRateWaits <= 0 {
+		return max(p.MaxAttempts, 1)
+	}
+	return p.MaxRateWaits
+}
+
+func (p RetryPolicy) clockNow() time.Time {
 	if p.now != nil {
-		now = p.now
+		return p.now()
 	}
-	if wait, ok := RetryAfter(err, now()); ok {
-		return min(wait, p.MaxDelay)
+	return time.Now()
+}
+
+func (p RetryPolicy) logRetry(what string, attempt int, err error, wait time.Duration) {
+	if p.Logger != nil {
+		p.Logger.Warn("retrying Gmail call", "call", what, "attempt", attempt, "class", Classify(err).String(), "wait", wait, "err", err)
 	}
-	backoff := p.BaseDelay << (attempt - 1)
-	jitter := time.Duration(rand.Int64N(int64(time.Second)))
-	return min(backoff+jitter, p.MaxDelay)
 }
 
 func (p RetryPolicy) sleepFor(ctx context.Context, d time.Duration) error {
 	if p.sleep != nil {
 		return p.sleep(ctx, d)
+	}
+	if d <= 0 {
+		return ctx.Err()
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -18,18 +18,16 @@ const MaxSendSize = 36700160
 // The JSON raw form fails with 413 above about 6.5 MiB, so the upload form
 // is the only one that reaches the 35 MiB limit.
 //
-// Send is not idempotent and is never retried here: once the request body
-// has been written, Gmail may have sent the message even if the response
-// is lost. threadID may be empty.
+// Send is not idempotent, so it is not retried: once the request body has
+// been written, Gmail may have sent the message even if the response is
+// lost. The one exception is a single repeat with a fresh token after a
+// 401, which means Gmail did nothing. threadID may be empty.
 func (c *Client) Send(ctx context.Context, raw []byte, threadID string) (*gmail.Message, error) {
 	if len(raw) > MaxSendSize {
 		return nil, fmt.Errorf("message is %d bytes, over Gmail's limit of %d bytes (35 MiB)", len(raw), MaxSendSize)
 	}
-	if err := c.meter.Spend(ctx, "messages.send"); err != nil {
-		return nil, err
-	}
 	var sent *gmail.Message
-	err := c.withFreshToken(ctx, func(ctx context.Context) error {
+	err := c.call(ctx, callSpec{method: "messages.send", once: true}, func(ctx context.Context) error {
 		meta := &gmail.Message{ThreadId: threadID}
 		var err error
 		sent, err = c.svc.Users.Messages.Send(c.user, meta).

@@ -145,11 +145,11 @@ func TestRunFullSyncThenNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second Run() = %v", err)
 	}
-	if sum.New != 0 || sum.Present != 40 {
-		t.Errorf("second Run() = %d new, %d present, want 0 new, 40 present", sum.New, sum.Present)
+	if sum.Mode != "incremental" || sum.New != 0 {
+		t.Errorf("second Run() = %s with %d new, want incremental with 0 new", sum.Mode, sum.New)
 	}
-	if gets := sum.Usage.Calls["messages.get"]; gets != 0 {
-		t.Errorf("second Run() made %d messages.get calls, want 0", gets)
+	if calls := sum.Usage.Calls; len(calls) != 1 || calls["history.list"] != 1 {
+		t.Errorf("second Run() made calls %v, want exactly one history.list", calls)
 	}
 	count, err := second.State.Count()
 	if err != nil || count != 40 {

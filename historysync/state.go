@@ -149,3 +149,129 @@ func (s *State) Count() (int, error) {
 	})
 	return n, err
 }
+
+var (
+	keyLabels        = []byte("labels")
+	keyLabelsChecked = []byte("labelsCheckedAt")
+	keyFullStart     = []byte("fullSyncStart")
+)
+
+// LabelSnapshot is the label list of the last run that read it: id to
+// name and type, so renames and deletions show as differences.
+type LabelSnapshot map[string]SnapshotLabel
+
+// SnapshotLabel is one label of a LabelSnapshot.
+type SnapshotLabel struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Labels returns the stored label snapshot and when it was taken; a nil
+// snapshot before the first run.
+func (s *State) Labels() (LabelSnapshot, time.Time, error) {
+	var snap LabelSnapshot
+	var checked time.Time
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(metaBucket)
+		if v := b.Get(keyLabels); v != nil {
+			if err := json.Unmarshal(v, &snap); err != nil {
+				return err
+			}
+		}
+		if v := b.Get(keyLabelsChecked); v != nil {
+			return checked.UnmarshalText(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading stored labels: %w", err)
+	}
+	return snap, checked, nil
+}
+
+// SetLabels stores the label snapshot and the time it was taken.
+func (s *State) SetLabels(snap LabelSnapshot, checked time.Time) error {
+	v, err := json.Marshal(snap)
+	if err != nil {
+		return err
+	}
+	t, err := checked.UTC().MarshalText()
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(metaBucket)
+		if err := b.Put(keyLabels, v); err != nil {
+			return err
+		}
+		return b.Put(keyLabelsChecked, t)
+	})
+}
+
+// FullSyncStart returns the historyId recorded when an unfinished full
+// sync began, or 0.
+func (s *State) FullSyncStart() (uint64, error) {
+	var id uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(metaBucket).Get(keyFullStart)
+		if v == nil {
+			return nil
+		}
+		var err error
+		id, err = strconv.ParseUint(string(v), 10, 64)
+		return err
+	})
+	return id, err
+}
+
+// SetFullSyncStart records (or with 0 clears) the historyId a full sync
+// started from, so a resumed full sync replays changes from there.
+func (s *State) SetFullSyncStart(id uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(metaBucket)
+		if id == 0 {
+			return b.Delete(keyFullStart)
+		}
+		return b.Put(keyFullStart, []byte(strconv.FormatUint(id, 10)))
+	})
+}
+
+// ForEach calls fn with every stored record, in Gmail id order. fn must not
+// write to the state.
+func (s *State) ForEach(fn func(id string, rec *Record) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(messagesBucket).ForEach(func(k, v []byte) error {
+			rec := new(Record)
+			if err := json.Unmarshal(v, rec); err != nil {
+				return fmt.Errorf("reading state of message %s: %w", k, err)
+			}
+			return fn(string(k), rec)
+		})
+	})
+}
+
+// Apply stores records and deletes the ids in deleted, in one durable
+// transaction.
+func (s *State) Apply(records map[string]*Record, deleted []string) error {
+	if len(records) == 0 && len(deleted) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(messagesBucket)
+		for id, rec := range records {
+			v, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(id), v); err != nil {
+				return err
+			}
+		}
+		for _, id := range deleted {
+			if err := b.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -10,12 +10,16 @@ import (
 	"time"
 )
 
+// tempPattern names gmsync's temporary files in a folder's tmp/, so that
+// CleanOwnTmp can tell them from other programs' files.
+const tempPattern = "gmsync-*"
+
 // writeFileDurable writes data to dest through a temporary file in tmpDir
 // (which must be on the same filesystem): create 0600, write, set the mtime,
 // fsync, close, rename, fsync dest's directory. A crash leaves either no
 // dest or the whole file, and at worst a stray file in tmpDir.
 func writeFileDurable(tmpDir, dest string, data []byte, mtime time.Time) (err error) {
-	f, err := os.CreateTemp(tmpDir, "gmsync-*")
+	f, err := os.CreateTemp(tmpDir, tempPattern)
 	if err != nil {
 		return fmt.Errorf("creating temporary file in %s: %w", tmpDir, err)
 	}

@@ -129,6 +129,12 @@ func (s *Store) CreateFolders(dirs []string) error {
 // place puts one copy of the message into t.Dir: a new file when source is
 // empty, else a hard link to source, else a copy.
 func (s *Store) place(t Target, key, source string, raw []byte, date time.Time) (string, error) {
+	return s.placeFrom(t, key, source, func() ([]byte, error) { return raw, nil }, date)
+}
+
+// placeFrom is place with the bytes read only when they are needed: for a
+// new file, or for a copy where a hard link fails.
+func (s *Store) placeFrom(t Target, key, source string, raw func() ([]byte, error), date time.Time) (string, error) {
 	if err := s.ensureFolder(t.Dir); err != nil {
 		return "", err
 	}
@@ -136,20 +142,22 @@ func (s *Store) place(t Target, key, source string, raw []byte, date time.Time) 
 	dest := s.abs(rel)
 	tmpDir := s.abs(filepath.Join(t.Dir, "tmp"))
 
-	if source == "" {
-		return rel, writeFileDurable(tmpDir, dest, raw, date)
+	if source != "" {
+		err := s.link(source, dest)
+		switch {
+		case err == nil:
+			return rel, syncDir(filepath.Dir(dest))
+		case errors.Is(err, fs.ErrExist):
+			return rel, nil // this exact name is this message under these flags
+		}
+		// Cross-device links (EXDEV), filesystems without hard links (EPERM,
+		// ENOTSUP) and full link counts (EMLINK) all land here: copy instead.
 	}
-
-	err := s.link(source, dest)
-	switch {
-	case err == nil:
-		return rel, syncDir(filepath.Dir(dest))
-	case errors.Is(err, fs.ErrExist):
-		return rel, nil // this exact name is this message under these flags
+	data, err := raw()
+	if err != nil {
+		return "", err
 	}
-	// Cross-device links (EXDEV), filesystems without hard links (EPERM,
-	// ENOTSUP) and full link counts (EMLINK) all land here: copy instead.
-	return rel, writeFileDurable(tmpDir, dest, raw, date)
+	return rel, writeFileDurable(tmpDir, dest, data, date)
 }
 
 // ensureFolder creates a folder's directory, its parents and its cur, new

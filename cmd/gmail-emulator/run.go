@@ -34,6 +34,10 @@ type options struct {
 	urlFile          string
 	historyRetention int
 	quotaRegime      string
+	quotaUnits       int
+	maxConcurrent    int
+	rateLimitStatus  int
+	faults           emulator.Faults
 	verbose          bool
 }
 
@@ -58,6 +62,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.urlFile, "url-file", "", "write the base URL to `file` once listening")
 	fs.IntVar(&o.historyRetention, "history-retention", 0, "history records kept per user, 0 for all")
 	fs.StringVar(&o.quotaRegime, "quota-regime", emulator.Regime2024, "quota unit costs: 2024 or 2026")
+	fs.IntVar(&o.quotaUnits, "quota-units-per-minute", 0,
+		fmt.Sprintf("per-user quota in `units` per minute, 0 for none (Gmail: %d in the 2024 regime, %d in 2026)",
+			emulator.UnitsPerMinute2024, emulator.UnitsPerMinute2026))
+	fs.IntVar(&o.maxConcurrent, "max-concurrent", 0, "Gmail API requests one user may have in flight, 0 for no limit; more get 429")
+	fs.IntVar(&o.rateLimitStatus, "rate-limit-status", 403, "HTTP `status` of quota rejections: 403 or 429")
+	fs.DurationVar(&o.faults.Latency, "latency", 0, "delay added to every Gmail API response")
+	fs.DurationVar(&o.faults.LatencyJitter, "latency-jitter", 0, "random extra delay, from 0 up to this `duration`")
+	fs.Float64Var(&o.faults.ErrorRate, "error-rate", 0, "`fraction` of Gmail API requests that get a 500 or 503 response")
+	fs.Float64Var(&o.faults.DropRate, "drop-rate", 0, "`fraction` of Gmail API requests whose connection is closed without a response")
+	fs.Int64Var(&o.faults.Seed, "fault-seed", 1, "`seed` of the random fault sequence")
 	fs.BoolVar(&o.verbose, "v", false, "log every request to stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: gmail-emulator [flags]\n\nRuns a local Gmail API and Google OAuth server until SIGINT or SIGTERM.\nExit codes: 0 stopped cleanly, 1 failure, 2 invalid flags.\n\nFlags:")
@@ -72,6 +86,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.quotaRegime != emulator.Regime2024 && o.quotaRegime != emulator.Regime2026 {
 		return o, fmt.Errorf("invalid --quota-regime %q: use 2024 or 2026", o.quotaRegime)
 	}
+	if err := validateLimits(o); err != nil {
+		return o, err
+	}
 	if o.historyRetention < 0 {
 		return o, fmt.Errorf("invalid --history-retention %d: use 0 or more", o.historyRetention)
 	}
@@ -79,6 +96,31 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--seed-labels needs --seed-dir")
 	}
 	return o, nil
+}
+
+func validateLimits(o options) error {
+	if o.quotaUnits < 0 {
+		return fmt.Errorf("invalid --quota-units-per-minute %d: use 0 (no limit) or more", o.quotaUnits)
+	}
+	if o.maxConcurrent < 0 {
+		return fmt.Errorf("invalid --max-concurrent %d: use 0 (no limit) or more", o.maxConcurrent)
+	}
+	if o.rateLimitStatus != 403 && o.rateLimitStatus != 429 {
+		return fmt.Errorf("invalid --rate-limit-status %d: use 403 or 429", o.rateLimitStatus)
+	}
+	f := o.faults
+	if f.Latency < 0 || f.LatencyJitter < 0 {
+		return fmt.Errorf("invalid --latency %v or --latency-jitter %v: use 0 or more", f.Latency, f.LatencyJitter)
+	}
+	for name, rate := range map[string]float64{"--error-rate": f.ErrorRate, "--drop-rate": f.DropRate} {
+		if rate < 0 || rate > 1 {
+			return fmt.Errorf("invalid %s %v: use a fraction from 0 to 1", name, rate)
+		}
+	}
+	if f.ErrorRate+f.DropRate > 1 {
+		return fmt.Errorf("--error-rate %v and --drop-rate %v add up to more than 1", f.ErrorRate, f.DropRate)
+	}
+	return nil
 }
 
 // run starts the emulator and serves until SIGINT or SIGTERM.
@@ -104,12 +146,16 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	srv := emulator.New(emulator.Options{
-		Users:            o.users,
-		ClientID:         o.clientID,
-		ClientSecret:     o.clientSecret,
-		HistoryRetention: o.historyRetention,
-		QuotaRegime:      o.quotaRegime,
-		Logger:           logger,
+		Users:                o.users,
+		ClientID:             o.clientID,
+		ClientSecret:         o.clientSecret,
+		HistoryRetention:     o.historyRetention,
+		QuotaRegime:          o.quotaRegime,
+		QuotaUnitsPerMinute:  o.quotaUnits,
+		RateLimitStatus:      o.rateLimitStatus,
+		MaxConcurrentPerUser: o.maxConcurrent,
+		Faults:               o.faults,
+		Logger:               logger,
 	})
 	if err := serve(ctx, srv, o, stdout); err != nil {
 		fmt.Fprintln(stderr, "gmail-emulator:", err)

@@ -26,12 +26,17 @@ const maxRefreshTokenInput = 64 << 10
 func newAuthCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auth",
-		Short: "Manage the OAuth grants that gmsync keeps in the system keyring",
-		Long: "Each account has one grant per purpose: \"send\" (scope gmail.send) for gmsync send,\n" +
-			"and \"sync\" (scope gmail.readonly) for gmsync sync. Grants live in the system keyring.",
+		Short: "Manage the OAuth grants that gmsync keeps in the keyring",
+		Long: "Each account has one grant per purpose, each in its own keyring entry: \"send\"\n" +
+			"(scope gmail.send) for gmsync send, and \"sync\" (scope gmail.readonly, or gmail.modify\n" +
+			"when the account sets push = true) for gmsync sync. Grants live in the system keyring,\n" +
+			"or in a password manager with keyring = \"command\"; never in a plaintext file.",
 		Args: authNoArgs,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return auth.DisableCoreDumps()
+		},
 	}
-	cmd.AddCommand(newAuthLoginCmd(a), newAuthImportCmd(a), newAuthStatusCmd(a))
+	cmd.AddCommand(newAuthLoginCmd(a), newAuthImportCmd(a), newAuthStatusCmd(a), newAuthLogoutCmd(a), newAuthTokenCmd(a))
 	return cmd
 }
 
@@ -45,34 +50,33 @@ func authNoArgs(_ *cobra.Command, args []string) error {
 
 type authLoginOptions struct {
 	account   string
-	purpose   string
+	purposes  string
 	noBrowser bool
+	timeout   time.Duration
 }
 
 func newAuthLoginCmd(a *app) *cobra.Command {
 	opts := &authLoginOptions{}
 	cmd := &cobra.Command{
-		Use:   "login --for send|sync [--account NAME] [--no-browser]",
-		Short: "Authorize gmsync in a browser and store the grant",
-		Long: "Open Google's consent page for one purpose, receive the answer on a loopback\n" +
-			"address (127.0.0.1, a random port) and store the grant in the system keyring.\n" +
+		Use:   "login --for send|sync|send,sync [--account NAME] [--no-browser]",
+		Short: "Authorize gmsync in a browser and store each grant",
+		Long: "Open Google's consent page once per purpose, receive the answer on a loopback\n" +
+			"address (127.0.0.1, a random port) and store each grant in its own keyring entry.\n" +
 			"With --no-browser, the URL is printed on a line of its own; open it on any machine,\n" +
-			"and if that browser cannot reach this host, paste the address it ends on here.",
+			"and if that browser cannot reach this host, paste the address it ends on here.\n" +
+			"A grant with fewer or more scopes than the purpose needs is not stored.",
 		Args: authNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthLogin(cmd.Context(), opts) },
 	}
 	cmd.Flags().StringVar(&opts.account, "account", "", "account `name` (default: the default or only account)")
-	cmd.Flags().StringVar(&opts.purpose, "for", "", "purpose of the grant: send or sync (required)")
+	cmd.Flags().StringVar(&opts.purposes, "for", "", "purposes of the grants: send, sync, or send,sync (required)")
 	cmd.Flags().BoolVar(&opts.noBrowser, "no-browser", false, "print the authorization URL instead of opening a browser")
+	cmd.Flags().DurationVar(&opts.timeout, "timeout", auth.DefaultLoginTimeout, "how long to wait for the browser to return, per purpose")
 	return cmd
 }
 
 func (a *app) runAuthLogin(ctx context.Context, opts *authLoginOptions) error {
-	acct, p, err := a.authTarget(opts.account, opts.purpose)
-	if err != nil {
-		return err
-	}
-	oauthCfg, err := auth.OAuthConfig(acct, p)
+	acct, purposes, err := a.authTargets(opts.account, opts.purposes)
 	if err != nil {
 		return err
 	}
@@ -81,24 +85,42 @@ func (a *app) runAuthLogin(ctx context.Context, opts *authLoginOptions) error {
 		return err
 	}
 	// Find an unusable keyring before the user goes through the browser.
-	if _, err := store.Load(acct.Name, p); err != nil && !errors.Is(err, auth.ErrNotFound) {
+	if _, err := store.Load(acct.Name, purposes[0]); err != nil && !errors.Is(err, auth.ErrNotFound) {
 		return err
 	}
 
-	tok, err := auth.Login(ctx, oauthCfg, auth.LoginOptions{
-		NoBrowser: opts.noBrowser,
-		Stderr:    a.io.Err,
-		Stdin:     a.io.In,
-		LoginHint: acct.Address,
-	})
-	if err != nil {
-		return fmt.Errorf("logging in account %s for %s: %w", acct.Name, p, err)
+	for _, p := range purposes {
+		oauthCfg, err := auth.OAuthConfig(acct, p)
+		if err != nil {
+			return err
+		}
+		if len(purposes) > 1 {
+			fmt.Fprintf(a.io.Err, "Authorizing %s for account %s (scope %s).\n", p, acct.Name, auth.ShortScopes(oauthCfg.Scopes))
+		}
+		tok, err := auth.Login(ctx, oauthCfg, auth.LoginOptions{
+			NoBrowser: opts.noBrowser,
+			Stderr:    a.io.Err,
+			Stdin:     a.io.In,
+			LoginHint: acct.Address,
+			Timeout:   opts.timeout,
+		})
+		if err != nil {
+			return fmt.Errorf("logging in account %s for %s: %w", acct.Name, p, err)
+		}
+		if err := store.Save(acct.Name, p, auth.NewGrant(oauthCfg, tok)); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.io.Err, "stored the %s grant for account %s %s\n", p, acct.Name, storeDescription(acct))
 	}
-	if err := store.Save(acct.Name, p, auth.NewGrant(oauthCfg, tok)); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.io.Err, "stored the %s grant for account %s in the system keyring\n", p, acct.Name)
 	return nil
+}
+
+// storeDescription returns where an account's grants are kept, for messages.
+func storeDescription(acct *config.Account) string {
+	if acct.Keyring == config.KeyringCommand {
+		return "with the keyring_set command " + acct.KeyringSet[0]
+	}
+	return "in the system keyring"
 }
 
 type authImportOptions struct {
@@ -148,7 +170,7 @@ func (a *app) runAuthImport(ctx context.Context, opts *authImportOptions) error 
 	if err := store.Save(acct.Name, p, auth.NewGrant(oauthCfg, tok)); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.io.Err, "stored the %s grant for account %s in the system keyring\n", p, acct.Name)
+	fmt.Fprintf(a.io.Err, "stored the %s grant for account %s %s\n", p, acct.Name, storeDescription(acct))
 	fmt.Fprintln(a.io.Err, "Now delete the plaintext copy you imported from (for example an msmtp, mbsync or offlineimap token file): anyone who can read it can use the grant.")
 	return nil
 }
@@ -198,9 +220,10 @@ func newAuthStatusCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [--account NAME]",
 		Short: "Show the stored grants, without secrets",
-		Long: "For each account and purpose, show whether a grant is stored, its scopes, when it\n" +
-			"was obtained and whether the cached access token is still valid. It makes no\n" +
-			"network request, so a stored grant may still have been revoked at Google.",
+		Long: "For each account and purpose, show the keyring backend, whether a grant is stored,\n" +
+			"its scopes, when it was obtained and last refreshed, and whether the cached access\n" +
+			"token is still valid. It makes no network request, so a stored grant may still\n" +
+			"have been revoked at Google.",
 		Args: authNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthStatus(cmd.Context(), opts) },
 	}
@@ -223,7 +246,7 @@ func (a *app) runAuthStatus(_ context.Context, opts *authStatusOptions) error {
 	}
 
 	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tPURPOSE\tGRANT\tSCOPES\tOBTAINED\tACCESS TOKEN")
+	fmt.Fprintln(tw, "ACCOUNT\tPURPOSE\tBACKEND\tGRANT\tSCOPES\tOBTAINED\tLAST REFRESH\tACCESS TOKEN")
 	var missing []string
 	for _, acct := range accounts {
 		store, err := a.newStore(acct)
@@ -233,14 +256,15 @@ func (a *app) runAuthStatus(_ context.Context, opts *authStatusOptions) error {
 		for _, p := range auth.Purposes {
 			g, err := store.Load(acct.Name, p)
 			if errors.Is(err, auth.ErrNotFound) {
-				fmt.Fprintf(tw, "%s\t%s\tnone\t-\t-\t-\n", acct.Name, p)
+				fmt.Fprintf(tw, "%s\t%s\t%s\tnone\t-\t-\t-\t-\n", acct.Name, p, acct.Keyring)
 				missing = append(missing, fmt.Sprintf("gmsync auth login --account %s --for %s", acct.Name, p))
 				continue
 			}
 			if err != nil {
 				return err // the table stays unwritten, so stdout holds no partial answer
 			}
-			fmt.Fprintf(tw, "%s\t%s\tstored\t%s\t%s\t%s\n", acct.Name, p, shortScopes(g.Scopes), formatTime(g.Obtained), accessTokenState(g, time.Now()))
+			fmt.Fprintf(tw, "%s\t%s\t%s\tstored\t%s\t%s\t%s\t%s\n", acct.Name, p, acct.Keyring,
+				auth.ShortScopes(g.Scopes), formatTime(g.Obtained), formatTime(g.LastUsed), accessTokenState(g, time.Now()))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -252,6 +276,156 @@ func (a *app) runAuthStatus(_ context.Context, opts *authStatusOptions) error {
 	return nil
 }
 
+type authLogoutOptions struct {
+	account  string
+	purposes string
+}
+
+func newAuthLogoutCmd(a *app) *cobra.Command {
+	opts := &authLogoutOptions{}
+	cmd := &cobra.Command{
+		Use:   "logout [--account NAME] [--for send|sync|send,sync]",
+		Short: "Revoke the grants at Google and delete them from the keyring",
+		Long: "For each purpose (default: both), revoke the grant at the revoke endpoint, then\n" +
+			"delete its keyring entry. The entry is deleted even when the revocation fails;\n" +
+			"gmsync then says so and exits 69, and the grant may still be live until you remove\n" +
+			"gmsync's access at " + auth.PermissionsURL + ".\n" +
+			"Google may end every grant of the OAuth client for the account when one is revoked,\n" +
+			"so after logging out one purpose the other may need a new login.",
+		Args: authNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthLogout(cmd.Context(), opts) },
+	}
+	cmd.Flags().StringVar(&opts.account, "account", "", "account `name` (default: the default or only account)")
+	cmd.Flags().StringVar(&opts.purposes, "for", "send,sync", "purposes to log out: send, sync, or send,sync")
+	return cmd
+}
+
+func (a *app) runAuthLogout(ctx context.Context, opts *authLogoutOptions) error {
+	acct, purposes, err := a.authTargets(opts.account, opts.purposes)
+	if err != nil {
+		return err
+	}
+	store, err := a.newStore(acct)
+	if err != nil {
+		return err
+	}
+	endpoints, err := acct.Endpoints()
+	if err != nil {
+		return sysexits.Wrap(sysexits.Config, err)
+	}
+
+	var revokeFailed []string
+	for _, p := range purposes {
+		g, err := store.Load(acct.Name, p)
+		if errors.Is(err, auth.ErrNotFound) {
+			fmt.Fprintf(a.io.Err, "no %s grant for account %s in the keyring\n", p, acct.Name)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+
+		err = auth.Revoke(ctx, endpoints.Revoke, g.RefreshToken)
+		switch {
+		case err == nil:
+			fmt.Fprintf(a.io.Err, "revoked the %s grant of account %s\n", p, acct.Name)
+		case errors.Is(err, auth.ErrAlreadyRevoked):
+			fmt.Fprintf(a.io.Err, "the %s grant of account %s was already revoked or expired\n", p, acct.Name)
+		default:
+			fmt.Fprintf(a.io.Err, "gmsync: warning: revoking the %s grant of account %s failed: %v\n", p, acct.Name, err)
+			revokeFailed = append(revokeFailed, string(p))
+		}
+
+		if err := store.Delete(acct.Name, p); err != nil && !errors.Is(err, auth.ErrNotFound) {
+			return err
+		}
+		fmt.Fprintf(a.io.Err, "deleted the %s grant of account %s from the keyring\n", p, acct.Name)
+	}
+
+	if len(revokeFailed) > 0 {
+		return sysexits.Wrap(sysexits.Unavailable, fmt.Errorf(
+			"the %s grant of account %s is deleted here but may still be live at Google: remove gmsync's access at %s",
+			strings.Join(revokeFailed, " and "), acct.Name, auth.PermissionsURL))
+	}
+	return nil
+}
+
+type authTokenOptions struct {
+	account string
+	purpose string
+}
+
+func newAuthTokenCmd(a *app) *cobra.Command {
+	opts := &authTokenOptions{}
+	cmd := &cobra.Command{
+		Use:   "token --for send|sync [--account NAME]",
+		Short: "Print a valid access token on standard output",
+		Long: "Print an access token of the grant for one purpose, refreshed when it has less than\n" +
+			"a minute left, followed by a newline, for programs that call the Gmail API with a\n" +
+			"Bearer token. The token carries only the purpose's scope (gmail.send for send), so\n" +
+			"it does not work for Gmail's IMAP or SMTP, which accept only the full-access scope.\n\n" +
+			"Example: curl -H \"Authorization: Bearer $(gmsync auth token --for sync)\" \\\n" +
+			"  https://gmail.googleapis.com/gmail/v1/users/me/labels",
+		Args: authNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthToken(cmd.Context(), opts) },
+	}
+	cmd.Flags().StringVar(&opts.account, "account", "", "account `name` (default: the default or only account)")
+	cmd.Flags().StringVar(&opts.purpose, "for", "", "purpose of the grant: send or sync (required)")
+	return cmd
+}
+
+func (a *app) runAuthToken(ctx context.Context, opts *authTokenOptions) error {
+	acct, p, err := a.authTarget(opts.account, opts.purpose)
+	if err != nil {
+		return err
+	}
+	oauthCfg, err := auth.OAuthConfig(acct, p)
+	if err != nil {
+		return err
+	}
+	store, err := a.newStore(acct)
+	if err != nil {
+		return err
+	}
+	tok, err := auth.TokenSource(ctx, store, acct.Name, p, oauthCfg).Token()
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(a.io.Out, tok.AccessToken); err != nil {
+		return sysexits.Wrap(sysexits.IOErr, fmt.Errorf("writing the access token: %w", err))
+	}
+	return nil
+}
+
+// authTargets resolves --account and a comma-separated --for.
+func (a *app) authTargets(account, purposes string) (*config.Account, []auth.Purpose, error) {
+	if purposes == "" {
+		return nil, nil, sysexits.Wrap(sysexits.Usage, errors.New("missing --for: use --for send, --for sync or --for send,sync"))
+	}
+	ps, err := auth.ParsePurposes(purposes)
+	if err != nil {
+		return nil, nil, sysexits.Wrap(sysexits.Usage, fmt.Errorf("--for: %w", err))
+	}
+	acct, err := a.account(account)
+	if err != nil {
+		return nil, nil, err
+	}
+	return acct, ps, nil
+}
+
+// account loads the configuration and picks --account.
+func (a *app) account(name string) (*config.Account, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	acct, err := cfg.Account(name)
+	if err != nil {
+		return nil, sysexits.Wrap(sysexits.Config, err)
+	}
+	return acct, nil
+}
+
 // authTarget resolves --account and --for.
 func (a *app) authTarget(account, purpose string) (*config.Account, auth.Purpose, error) {
 	if purpose == "" {
@@ -261,27 +435,11 @@ func (a *app) authTarget(account, purpose string) (*config.Account, auth.Purpose
 	if err != nil {
 		return nil, "", sysexits.Wrap(sysexits.Usage, fmt.Errorf("--for: %w", err))
 	}
-	cfg, err := a.loadConfig()
+	acct, err := a.account(account)
 	if err != nil {
 		return nil, "", err
 	}
-	acct, err := cfg.Account(account)
-	if err != nil {
-		return nil, "", sysexits.Wrap(sysexits.Config, err)
-	}
 	return acct, p, nil
-}
-
-// shortScopes drops the common prefix of Google's scope URLs.
-func shortScopes(scopes []string) string {
-	if len(scopes) == 0 {
-		return "-"
-	}
-	short := make([]string, len(scopes))
-	for i, s := range scopes {
-		short[i] = strings.TrimPrefix(s, "https://www.googleapis.com/auth/")
-	}
-	return strings.Join(short, ",")
 }
 
 func formatTime(t time.Time) string {

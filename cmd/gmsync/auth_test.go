@@ -31,6 +31,7 @@ type authEnv struct {
 func newAuthEnv(t *testing.T) *authEnv {
 	t.Helper()
 	keyring.MockInit()
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	for _, k := range []string{"GMSYNC_API_URL", "GMSYNC_AUTH_URL", "GMSYNC_TOKEN_URL", "GMSYNC_REVOKE_URL", "GMSYNC_CONFIG"} {
 		t.Setenv(k, "")
 	}
@@ -163,11 +164,11 @@ func TestAuthStatus(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("auth status stdout = %q, want a header and two rows", stdout)
 	}
-	if f := strings.Fields(lines[1]); f[0] != "personal" || f[1] != "send" || f[2] != "none" {
-		t.Errorf("auth status send row = %q, want personal send none", lines[1])
+	if f := strings.Fields(lines[1]); f[0] != "personal" || f[1] != "send" || f[2] != "system" || f[3] != "none" {
+		t.Errorf("auth status send row = %q, want personal send system none", lines[1])
 	}
-	if f := strings.Fields(lines[2]); f[0] != "personal" || f[1] != "sync" || f[2] != "stored" || f[3] != "gmail.readonly" || !strings.Contains(lines[2], "valid until") {
-		t.Errorf("auth status sync row = %q, want personal sync stored gmail.readonly ... valid until", lines[2])
+	if f := strings.Fields(lines[2]); f[0] != "personal" || f[1] != "sync" || f[2] != "system" || f[3] != "stored" || f[4] != "gmail.readonly" || !strings.Contains(lines[2], "valid until") {
+		t.Errorf("auth status sync row = %q, want personal sync system stored gmail.readonly ... valid until", lines[2])
 	}
 	if !strings.Contains(stderr, "gmsync auth login --account personal --for send") {
 		t.Errorf("auth status stderr = %q, want the command for the missing grant", stderr)
@@ -232,5 +233,82 @@ func TestAuthUsageErrors(t *testing.T) {
 				t.Errorf("gmsync %s = exit %d, stderr %q; want exit %d containing %q", strings.Join(tt.args, " "), code, stderr, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+func TestAuthLoginBothPurposes(t *testing.T) {
+	e := newAuthEnv(t)
+	code, stderr := e.login(t, "send,sync")
+	if code != 0 {
+		t.Fatalf("gmsync auth login --for send,sync = exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	send, sync := storedGrant(t, "personal:send"), storedGrant(t, "personal:sync")
+	if send.RefreshToken == sync.RefreshToken {
+		t.Errorf("send and sync grants share a refresh token, want one grant each")
+	}
+	if len(send.Scopes) != 1 || send.Scopes[0] != auth.ScopeSend || len(sync.Scopes) != 1 || sync.Scopes[0] != auth.ScopeReadonly {
+		t.Errorf("stored scopes = send %v, sync %v; want gmail.send and gmail.readonly", send.Scopes, sync.Scopes)
+	}
+}
+
+func TestAuthToken(t *testing.T) {
+	e := newAuthEnv(t)
+	if code, stderr := e.login(t, "send"); code != 0 {
+		t.Fatalf("gmsync auth login --for send = exit %d; stderr:\n%s", code, stderr)
+	}
+	code, stdout, stderr := e.runGmsync(t, nil, "auth", "token", "--for", "send")
+	if code != 0 {
+		t.Fatalf("gmsync auth token --for send = exit %d; stderr:\n%s", code, stderr)
+	}
+	if want := storedGrant(t, "personal:send").AccessToken + "\n"; stdout != want {
+		t.Errorf("gmsync auth token stdout = %q, want the cached access token and a newline", stdout)
+	}
+	code, _, stderr = e.runGmsync(t, nil, "auth", "token", "--for", "sync")
+	if code != sysexits.NoPerm || !strings.Contains(stderr, "gmsync auth login --account personal --for sync") {
+		t.Errorf("gmsync auth token --for sync without a grant = exit %d, stderr %q; want 77 with the login command", code, stderr)
+	}
+}
+
+func TestAuthLogout(t *testing.T) {
+	e := newAuthEnv(t)
+	if code, stderr := e.login(t, "send,sync"); code != 0 {
+		t.Fatalf("gmsync auth login --for send,sync = exit %d; stderr:\n%s", code, stderr)
+	}
+	refresh := storedGrant(t, "personal:send").RefreshToken
+	t.Setenv("GMSYNC_REVOKE_URL", e.base+"revoke")
+
+	code, _, stderr := e.runGmsync(t, nil, "auth", "logout")
+	if code != 0 {
+		t.Fatalf("gmsync auth logout = exit %d; stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"revoked the send grant of account personal", "deleted the sync grant of account personal"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("auth logout stderr = %q, want it to contain %q", stderr, want)
+		}
+	}
+	for _, user := range []string{"personal:send", "personal:sync"} {
+		if _, err := keyring.Get(auth.KeyringService, user); err == nil {
+			t.Errorf("keyring entry %s still exists after logout", user)
+		}
+	}
+	code, _, stderr = e.runGmsync(t, strings.NewReader(refresh), "auth", "import", "--for", "send")
+	if code != sysexits.NoPerm || !strings.Contains(stderr, "no longer valid") {
+		t.Errorf("import of the logged-out refresh token = exit %d, stderr %q; want 77: revoked at the emulator", code, stderr)
+	}
+}
+
+func TestAuthLogoutRevokeFails(t *testing.T) {
+	e := newAuthEnv(t)
+	if code, stderr := e.login(t, "send"); code != 0 {
+		t.Fatalf("gmsync auth login --for send = exit %d; stderr:\n%s", code, stderr)
+	}
+	t.Setenv("GMSYNC_REVOKE_URL", "http://127.0.0.1:9/revoke") // the discard port: nothing listens
+
+	code, _, stderr := e.runGmsync(t, nil, "auth", "logout", "--for", "send")
+	if code != sysexits.Unavailable || !strings.Contains(stderr, auth.PermissionsURL) || !strings.Contains(stderr, "may still be live") {
+		t.Errorf("gmsync auth logout with the revoke endpoint down = exit %d, stderr %q; want 69 naming %s", code, stderr, auth.PermissionsURL)
+	}
+	if _, err := keyring.Get(auth.KeyringService, "personal:send"); err == nil {
+		t.Errorf("keyring entry personal:send still exists after a logout whose revocation failed, want it deleted")
 	}
 }

@@ -121,6 +121,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newAuthCmd(a),
 		newSendCmd(a),
 		newSyncCmd(a),
+		newTimerCmd(a),
 	)
 	return root
 }

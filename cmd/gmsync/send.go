@@ -164,7 +164,7 @@ func (a *app) deliver(ctx context.Context, acct *config.Account, opts *sendmail.
 	}
 	threadID := a.findThread(stateDir, p)
 
-	client, err := a.gmailClient(ctx, acct, auth.Send, logger)
+	client, err := a.gmailClient(ctx, acct, auth.Send, nil, logger)
 	if err != nil {
 		return err
 	}

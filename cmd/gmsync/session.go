@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 
 	"github.com/gmsync/gmsync/auth"
@@ -12,8 +14,12 @@ import (
 )
 
 // gmailClient builds an API client for acct whose token comes from the
-// keyring grant of purpose.
-func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose auth.Purpose, logger *slog.Logger) (*gmailapi.Client, error) {
+// keyring grant of purpose, metered by meter (nil: the default regime's).
+func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose auth.Purpose, meter *gmailapi.Meter, logger *slog.Logger) (*gmailapi.Client, error) {
+	// The process is about to hold tokens in memory.
+	if err := auth.DisableCoreDumps(); err != nil {
+		logger.Warn("core dumps stay enabled", "err", err)
+	}
 	oauthCfg, err := auth.OAuthConfig(acct, purpose)
 	if err != nil {
 		return nil, sysexits.Wrap(sysexits.Config, err)
@@ -31,7 +37,7 @@ func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose aut
 	if err != nil {
 		return nil, sysexits.Wrap(sysexits.Config, err)
 	}
-	client := gmailapi.NewClient(svc, nil, logger)
+	client := gmailapi.NewClient(svc, meter, logger)
 	client.SetTokenInvalidator(ts)
 	return client, nil
 }
@@ -42,6 +48,10 @@ func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose aut
 func apiExit(err error, acct *config.Account, purpose auth.Purpose) error {
 	if err == nil || sysexits.Code(err) != sysexits.Software {
 		return err
+	}
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return sysexits.Wrap(sysexits.IOErr, err)
 	}
 	switch gmailapi.Classify(err) {
 	case gmailapi.Auth:

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,10 +26,17 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+u+"/history/expire", s.adminUser(s.adminExpireHistory))
 	mux.HandleFunc("GET "+u+"/sent", s.adminUser(s.adminSent))
 	mux.HandleFunc("GET /admin/stats", s.adminStats)
+	mux.HandleFunc("POST /admin/stats/reset", s.adminResetStats)
+	mux.HandleFunc("POST /admin/faults", s.adminFaults)
+	mux.HandleFunc("POST /admin/quota", s.adminQuota)
 	mux.HandleFunc("GET /admin/tokens", s.adminTokens)
 	mux.HandleFunc("POST /admin/grants/revoke-all", s.adminRevokeAll)
 	mux.HandleFunc("POST /admin/oauth/deny", s.adminDeny)
 	mux.HandleFunc("POST /admin/oauth/expire-access-tokens", s.adminExpireAccess)
+	mux.HandleFunc("POST /admin/oauth/testing-expiry", s.adminTestingExpiry)
+	mux.HandleFunc("POST /admin/oauth/password-change", s.adminPasswordChange)
+	mux.HandleFunc("POST /admin/oauth/merge-grants", s.adminMergeGrants)
+	mux.HandleFunc("POST /admin/clock", s.adminClock)
 }
 
 type adminError struct {
@@ -239,13 +248,106 @@ func (s *Server) adminSent(w http.ResponseWriter, _ *http.Request, box *mailbox,
 }
 
 func (s *Server) adminStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+func (s *Server) adminResetStats(w http.ResponseWriter, _ *http.Request) {
+	s.ResetStats()
+	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+// AdminFaults is the body of POST /admin/faults and its response: Faults
+// with durations in milliseconds. It replaces all faults, so an absent
+// field turns that fault off.
+type AdminFaults struct {
+	LatencyMs       int64   `json:"latencyMs"`
+	LatencyJitterMs int64   `json:"latencyJitterMs"`
+	ErrorRate       float64 `json:"errorRate"`
+	DropRate        float64 `json:"dropRate"`
+	Seed            int64   `json:"seed"`
+}
+
+func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {
+	var req AdminFaults
+	if err := decodeStrict(r, &req); err != nil {
+		writeAdminError(w, http.StatusBadRequest, "parsing faults: "+err.Error())
+		return
+	}
+	f := Faults{
+		Latency:       time.Duration(req.LatencyMs) * time.Millisecond,
+		LatencyJitter: time.Duration(req.LatencyJitterMs) * time.Millisecond,
+		ErrorRate:     req.ErrorRate,
+		DropRate:      req.DropRate,
+		Seed:          req.Seed,
+	}
+	if err := f.Validate(); err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.SetFaults(f)
+	writeJSON(w, http.StatusOK, req)
+}
+
+// AdminQuota is the body of POST /admin/quota and its response. A field
+// left out of the request keeps its current value.
+type AdminQuota struct {
+	UnitsPerMinute  *int    `json:"unitsPerMinute,omitempty"`
+	Regime          *string `json:"regime,omitempty"`
+	MaxConcurrent   *int    `json:"maxConcurrent,omitempty"`
+	RateLimitStatus *int    `json:"rateLimitStatus,omitempty"`
+}
+
+func (s *Server) adminQuota(w http.ResponseWriter, r *http.Request) {
+	var req AdminQuota
+	if err := decodeStrict(r, &req); err != nil {
+		writeAdminError(w, http.StatusBadRequest, "parsing quota: "+err.Error())
+		return
+	}
+	if err := req.validate(); err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"regime":   s.quota.regime,
-		"requests": s.quota.requests,
-		"units":    s.quota.units,
+	q := &s.quota
+	if req.UnitsPerMinute != nil {
+		q.unitsPerMinute = *req.UnitsPerMinute
+	}
+	if req.Regime != nil {
+		q.regime = *req.Regime
+	}
+	if req.MaxConcurrent != nil {
+		q.maxConcurrent = *req.MaxConcurrent
+	}
+	if req.RateLimitStatus != nil {
+		q.rateLimitStatus = *req.RateLimitStatus
+	}
+	writeJSON(w, http.StatusOK, AdminQuota{
+		UnitsPerMinute: &q.unitsPerMinute, Regime: &q.regime,
+		MaxConcurrent: &q.maxConcurrent, RateLimitStatus: &q.rateLimitStatus,
 	})
+}
+
+func (q AdminQuota) validate() error {
+	switch {
+	case q.UnitsPerMinute != nil && *q.UnitsPerMinute < 0:
+		return fmt.Errorf("invalid unitsPerMinute %d: use 0 (no limit) or more", *q.UnitsPerMinute)
+	case q.Regime != nil && *q.Regime != Regime2024 && *q.Regime != Regime2026:
+		return fmt.Errorf("invalid regime %q: use %q or %q", *q.Regime, Regime2024, Regime2026)
+	case q.MaxConcurrent != nil && *q.MaxConcurrent < 0:
+		return fmt.Errorf("invalid maxConcurrent %d: use 0 (no limit) or more", *q.MaxConcurrent)
+	case q.RateLimitStatus != nil && *q.RateLimitStatus != http.StatusForbidden && *q.RateLimitStatus != http.StatusTooManyRequests:
+		return fmt.Errorf("invalid rateLimitStatus %d: use 403 or 429", *q.RateLimitStatus)
+	}
+	return nil
+}
+
+// decodeStrict parses a JSON request body into v and rejects unknown
+// fields, so a setting with a wrong name fails instead of being ignored.
+func decodeStrict(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 func (s *Server) adminTokens(w http.ResponseWriter, _ *http.Request) {

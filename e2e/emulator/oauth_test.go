@@ -223,3 +223,106 @@ func TestExpiredAccessToken(t *testing.T) {
 		t.Errorf("GetProfile(expired) details empty, want ACCESS_TOKEN_EXPIRED")
 	}
 }
+
+// refreshError refreshes tok's refresh token and returns the token
+// endpoint's error code, or "" when the refresh worked.
+func refreshError(t *testing.T, cfg *oauth2.Config, tok *oauth2.Token) string {
+	t.Helper()
+	_, err := cfg.TokenSource(testContext(t), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err == nil {
+		return ""
+	}
+	re := retrieveError(t, err)
+	if re.ErrorCode == "invalid_grant" && re.ErrorDescription != "Token has been expired or revoked." {
+		t.Errorf("invalid_grant description = %q, want Google's %q", re.ErrorDescription, "Token has been expired or revoked.")
+	}
+	return re.ErrorCode
+}
+
+func TestTestingExpiry(t *testing.T) {
+	_, base := startServer(t, Options{})
+	cfg := oauthConfig(base, scopeSend)
+	tok := login(t, cfg)
+	adminPost(t, base+"admin/oauth/testing-expiry", `{"days":7}`, nil)
+
+	adminPost(t, base+"admin/clock", `{"advance":"167h"}`, nil)
+	if got := refreshError(t, cfg, tok); got != "" {
+		t.Errorf("refresh after 167h = %s, want success", got)
+	}
+	adminPost(t, base+"admin/clock", `{"advance":"2h"}`, nil)
+	if got := refreshError(t, cfg, tok); got != "invalid_grant" {
+		t.Errorf("refresh after 169h = %q, want invalid_grant", got)
+	}
+	svc := serviceFor(t, base, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok.AccessToken}))
+	_, err := svc.Users.Messages.Send("me", nil).Do()
+	wantAPIError(t, "messages.send with a day-old access token", err, http.StatusUnauthorized, "authError")
+}
+
+func TestPasswordChange(t *testing.T) {
+	_, base := startServer(t, Options{Users: []string{"alice@example.com", "bob@example.com"}})
+	alice := login(t, oauthConfig(base, scopeReadonly), oauth2.SetAuthURLParam("login_hint", "alice@example.com"))
+	bob := login(t, oauthConfig(base, scopeReadonly), oauth2.SetAuthURLParam("login_hint", "bob@example.com"))
+	identity := login(t, oauthConfig(base, "openid", "email"), oauth2.SetAuthURLParam("login_hint", "alice@example.com"))
+
+	adminPost(t, base+"admin/oauth/password-change", `{"user":"alice@example.com"}`, nil)
+	if got := refreshError(t, oauthConfig(base, scopeReadonly), alice); got != "invalid_grant" {
+		t.Errorf("alice's Gmail grant after her password change = %q, want invalid_grant", got)
+	}
+	if got := refreshError(t, oauthConfig(base, scopeReadonly), bob); got != "" {
+		t.Errorf("bob's grant after alice's password change = %q, want it working", got)
+	}
+	if got := refreshError(t, oauthConfig(base, "openid", "email"), identity); got != "" {
+		t.Errorf("alice's grant without Gmail scopes after her password change = %q, want it working", got)
+	}
+}
+
+func TestRefreshTokenLimit(t *testing.T) {
+	_, base := startServer(t, Options{})
+	cfg := oauthConfig(base, scopeSend)
+	first := login(t, cfg)
+	second := login(t, cfg)
+	for range refreshTokenLimit - 1 {
+		login(t, cfg)
+	}
+	if got := refreshError(t, cfg, first); got != "invalid_grant" {
+		t.Errorf("oldest of %d refresh tokens = %q, want invalid_grant", refreshTokenLimit+1, got)
+	}
+	if got := refreshError(t, cfg, second); got != "" {
+		t.Errorf("second oldest of %d refresh tokens = %q, want it working", refreshTokenLimit+1, got)
+	}
+}
+
+func TestMergeGrants(t *testing.T) {
+	_, base := startServer(t, Options{})
+	login(t, oauthConfig(base, scopeSend))
+	adminPost(t, base+"admin/oauth/merge-grants", `{"enabled":true}`, nil)
+	tok := login(t, oauthConfig(base, scopeReadonly))
+	if got, want := tok.Extra("scope"), scopeReadonly+" "+scopeSend; got != want {
+		t.Errorf("merged grant scope = %q, want %q", got, want)
+	}
+
+	adminPost(t, base+"admin/oauth/merge-grants", `{"enabled":false}`, nil)
+	tok = login(t, oauthConfig(base, scopeReadonly))
+	if got := tok.Extra("scope"); got != scopeReadonly {
+		t.Errorf("grant scope with merging off = %q, want %q", got, scopeReadonly)
+	}
+}
+
+func TestRevokeEndsUsersOtherGrants(t *testing.T) {
+	_, base := startServer(t, Options{Users: []string{"alice@example.com", "bob@example.com"}})
+	send := login(t, oauthConfig(base, scopeSend), oauth2.SetAuthURLParam("login_hint", "alice@example.com"))
+	sync := login(t, oauthConfig(base, scopeReadonly), oauth2.SetAuthURLParam("login_hint", "alice@example.com"))
+	bob := login(t, oauthConfig(base, scopeReadonly), oauth2.SetAuthURLParam("login_hint", "bob@example.com"))
+
+	req, _ := http.NewRequest(http.MethodPost, base+"revoke", strings.NewReader(url.Values{"token": {send.RefreshToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp := doJSON(t, req, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke status = %d, want 200", resp.StatusCode)
+	}
+	if got := refreshError(t, oauthConfig(base, scopeReadonly), sync); got != "invalid_grant" {
+		t.Errorf("alice's sync grant after revoking her send grant = %q, want invalid_grant", got)
+	}
+	if got := refreshError(t, oauthConfig(base, scopeReadonly), bob); got != "" {
+		t.Errorf("bob's grant after revoking alice's = %q, want it working", got)
+	}
+}

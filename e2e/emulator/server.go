@@ -38,6 +38,19 @@ type Options struct {
 	// QuotaRegime picks the per-method unit costs that the counters use:
 	// "2024" (the default, messages.get costs 5 units) or "2026" (20 units).
 	QuotaRegime string
+	// QuotaUnitsPerMinute is the per-user quota in units per minute
+	// (UnitsPerMinute2024 or UnitsPerMinute2026 at Google). 0 turns
+	// enforcement off, but units are still counted.
+	QuotaUnitsPerMinute int
+	// RateLimitStatus is the HTTP status of quota rejections: 403 (the
+	// default, as Gmail usually sends) or 429 (as Gmail sometimes sends).
+	RateLimitStatus int
+	// MaxConcurrentPerUser is the number of one user's Gmail API requests
+	// that may be in flight at once. More get 429, and 0 is unlimited.
+	// Gmail's own limit is unpublished.
+	MaxConcurrentPerUser int
+	// Faults are injected into Gmail API requests; see Faults.
+	Faults Faults
 	// Logger receives one debug record per request. Nil discards logs.
 	Logger *slog.Logger
 }
@@ -51,6 +64,7 @@ type Server struct {
 	mailboxes map[string]*mailbox // by lowercased address
 	oauth     oauthState
 	quota     quotaCounter
+	faults    faultState
 	uploads   map[string]*resumableUpload
 	nextMsgID uint64
 	pageKey   []byte
@@ -82,7 +96,8 @@ func New(opts Options) *Server {
 		logger:    logger,
 		mailboxes: make(map[string]*mailbox),
 		oauth:     newOAuthState(),
-		quota:     newQuotaCounter(opts.QuotaRegime),
+		quota:     newQuotaCounter(opts),
+		faults:    newFaultState(opts.Faults),
 		uploads:   make(map[string]*resumableUpload),
 		nextMsgID: initialMessageID(),
 		pageKey:   []byte(randomString(32)),
@@ -92,7 +107,7 @@ func New(opts Options) *Server {
 		addr := strings.ToLower(strings.TrimSpace(u))
 		s.mailboxes[addr] = newMailbox(addr)
 	}
-	s.handler = s.logRequests(s.routes())
+	s.handler = s.logRequests(s.guardAPI(s.routes()))
 	return s
 }
 
@@ -132,9 +147,14 @@ func (s *Server) Close() error {
 	if s.httpSrv == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// A client connection that never sent a request counts as busy for five
+	// seconds in net/http's Shutdown; a test instrument closes it sooner.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	err := s.httpSrv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = s.httpSrv.Close()
+	}
 	if serveErr := <-s.serveErr; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
 	}
@@ -185,3 +205,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection, so injected
+// faults can hijack it.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

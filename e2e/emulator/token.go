@@ -82,7 +82,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, ok := s.oauth.codes[codeStr]
-	if !ok || c.used || !s.now().Before(c.expiry) {
+	if !ok || c.used || !s.tokenNow().Before(c.expiry) {
 		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "Malformed auth code."})
 		return
 	}
@@ -123,7 +123,9 @@ func (s *Server) refreshAccess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, ok := s.oauth.refresh[rt]
-	if !ok || g.revoked {
+	if !ok || !s.refreshable(g) {
+		// Google sends the same response for every cause: revocation, a
+		// password change, the refresh-token limit, the Testing expiry.
 		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "Token has been expired or revoked."})
 		return
 	}
@@ -134,4 +136,42 @@ func (s *Server) refreshAccess(w http.ResponseWriter, r *http.Request) {
 		Scope:       strings.Join(g.scopes, " "),
 		TokenType:   "Bearer",
 	})
+}
+
+// refreshable reports whether g's refresh token still works. The caller
+// holds s.mu.
+func (s *Server) refreshable(g *grant) bool {
+	if g.revoked || g.refreshEnded {
+		return false
+	}
+	if s.oauth.testingExpiry > 0 && !onlyIdentityScopes(g.scopes) &&
+		!s.tokenNow().Before(g.issued.Add(s.oauth.testingExpiry)) {
+		return false
+	}
+	return true
+}
+
+// onlyIdentityScopes reports whether scopes hold nothing beyond openid,
+// email and profile, the grants that a "Testing" project's 7-day expiry
+// spares.
+func onlyIdentityScopes(scopes []string) bool {
+	for _, sc := range scopes {
+		switch sc {
+		case "openid", "email", "profile", scopePrefix + "userinfo.email", scopePrefix + "userinfo.profile":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// hasGmailScope reports whether scopes hold a Gmail scope, the grants that a
+// password change ends.
+func hasGmailScope(scopes []string) bool {
+	for _, sc := range scopes {
+		if sc == scopeMail || strings.HasPrefix(sc, scopePrefix+"gmail.") {
+			return true
+		}
+	}
+	return false
 }
