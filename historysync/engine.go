@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gmsync/gmsync/gmailapi"
@@ -48,8 +49,12 @@ type Engine struct {
 	Plan func(line string)
 
 	now func() time.Time
-	// sentIDs caches the Message-IDs of the mail client's files in Sent.
-	sentIDs map[string]bool
+	// sentIDs caches the Message-IDs of the mail client's files in Sent,
+	// read once under sentOnce.
+	sentIDs  map[string]bool
+	sentOnce sync.Mutex
+	// mu guards the Summary counters that concurrent deliverers update.
+	mu sync.Mutex
 }
 
 // DeletionPolicy is what the mirror does when Gmail deletes a message.

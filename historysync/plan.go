@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gmsync/gmsync/gmailapi"
@@ -246,41 +247,108 @@ func (e *Engine) removeStaleFolders(labels *labelSet) {
 	}
 }
 
-// fetch downloads messages and stores them, committing state in batches
-// after the files of each batch are durable.
+// fetch downloads messages and stores them. Downloads, deliveries (each
+// fsync-bound) and state commits overlap: FetchRaw hands each message to a
+// pool of deliverers, and one committer records what they stored, in
+// batches, after the files are durable.
 func (e *Engine) fetch(ctx context.Context, sum *Summary, labels *labelSet, ids []string) error {
-	batch := newBatch(e)
-	done := 0
-	err := e.Client.FetchRaw(ctx, ids, e.Workers, func(res gmailapi.FetchResult) error {
-		done++
-		if e.Progress != nil {
-			defer e.Progress(done, len(ids))
-		}
-		if res.Err != nil {
-			if gmailapi.IsNotFound(res.Err) {
-				sum.Vanished++
-				return nil
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	type stored struct {
+		id  string
+		rec *Record // nil: gone before the download
+	}
+	jobs := make(chan *gmailapi.RawMessage)
+	results := make(chan stored)
+	var deliverers sync.WaitGroup
+	for range max(e.Workers, 1) {
+		deliverers.Add(1)
+		go func() {
+			defer deliverers.Done()
+			for msg := range jobs {
+				rec, err := e.store(sum, labels, msg)
+				if err != nil {
+					cancel(err)
+					continue
+				}
+				results <- stored{id: msg.Id, rec: rec}
 			}
+		}()
+	}
+
+	committed := make(chan error, 1)
+	go func() {
+		batch := newBatch(e)
+		done := 0
+		var err error
+		for res := range results {
+			done++
+			if e.Progress != nil {
+				e.Progress(done, len(ids))
+			}
+			if err != nil || res.rec == nil {
+				continue
+			}
+			e.count(func() { sum.New++ })
+			if err = batch.put(res.id, res.rec); err != nil {
+				cancel(err)
+			}
+		}
+		if ferr := batch.flush(); err == nil {
+			err = ferr
+		}
+		committed <- err
+	}()
+
+	err := e.Client.FetchRaw(ctx, ids, e.Workers, func(res gmailapi.FetchResult) error {
+		switch {
+		case res.Err != nil && gmailapi.IsNotFound(res.Err):
+			e.count(func() { sum.Vanished++ })
+			results <- stored{id: res.ID}
+			return nil
+		case res.Err != nil:
 			return res.Err
 		}
-		rec, err := e.store(sum, labels, res.Message)
-		if err != nil {
-			return err
+		select {
+		case jobs <- res.Message:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-		sum.New++
-		return batch.put(res.ID, rec)
 	})
-	if ferr := batch.flush(); ferr != nil && err == nil {
-		err = ferr
+	close(jobs)
+	deliverers.Wait()
+	close(results)
+	commitErr := <-committed
+
+	// A delivery or commit failure cancelled the fetch with its cause;
+	// report that rather than the cancellation it produced.
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return commitErr
+}
+
+// count runs fn under the engine's lock, for counters that deliverers and
+// the committer share.
+func (e *Engine) count(fn func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fn()
 }
 
 // store writes one fetched message into its folders and returns its record.
 // A copy the mail client already saved into Sent (same Message-ID) stands
 // for Gmail's: Sent gets no second file.
 func (e *Engine) store(sum *Summary, labels *labelSet, msg *gmailapi.RawMessage) (*Record, error) {
-	sum.UnknownLabels += labels.unknown(msg.LabelIds)
+	e.count(func() { sum.UnknownLabels += labels.unknown(msg.LabelIds) })
 	messageID := messageID(msg.Raw)
 	targets := labels.mapper.Targets(msg.LabelIds)
 	if sentDir, ok := labels.mapper.Dir("SENT"); ok && messageID != "" && slices.Contains(msg.LabelIds, "SENT") {
@@ -308,13 +376,15 @@ func (e *Engine) store(sum *Summary, labels *labelSet, msg *gmailapi.RawMessage)
 // foreignSent returns the Message-IDs of the mail client's own files in the
 // Sent folder, read once per run.
 func (e *Engine) foreignSent(sum *Summary, dir string) (map[string]bool, error) {
+	e.sentOnce.Lock()
+	defer e.sentOnce.Unlock()
 	if e.sentIDs == nil {
 		ids, count, err := e.Store.ForeignMessageIDs(dir)
 		if err != nil {
 			return nil, err
 		}
 		e.sentIDs = ids
-		sum.Foreign += count
+		e.count(func() { sum.Foreign += count })
 		if count > 0 {
 			e.logger().Warn("left files that gmsync did not write alone", "folder", dir, "count", count)
 		}

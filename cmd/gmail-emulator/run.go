@@ -31,6 +31,8 @@ type options struct {
 	seedDir          string
 	seedLabels       string
 	demo             bool
+	generate         int
+	generateSeed     int64
 	urlFile          string
 	historyRetention int
 	quotaRegime      string
@@ -59,6 +61,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.seedDir, "seed-dir", "", "add every *.eml in `dir` to the default user's mailbox")
 	fs.StringVar(&o.seedLabels, "seed-labels", "", "JSON `file` mapping .eml names to label names for --seed-dir")
 	fs.BoolVar(&o.demo, "demo", false, "add the generated demo mailbox to the default user")
+	fs.IntVar(&o.generate, "generate", 0, "add `N` generated messages of 2 to 20 KiB to the default user, for benchmarks")
+	fs.Int64Var(&o.generateSeed, "generate-seed", 1, "`seed` of the messages --generate makes")
 	fs.StringVar(&o.urlFile, "url-file", "", "write the base URL to `file` once listening")
 	fs.IntVar(&o.historyRetention, "history-retention", 0, "history records kept per user, 0 for all")
 	fs.StringVar(&o.quotaRegime, "quota-regime", emulator.Regime2024, "quota unit costs: 2024 or 2026")
@@ -91,6 +95,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.historyRetention < 0 {
 		return o, fmt.Errorf("invalid --history-retention %d: use 0 or more", o.historyRetention)
+	}
+	if o.generate < 0 {
+		return o, fmt.Errorf("invalid --generate %d: use 0 or more", o.generate)
 	}
 	if o.seedLabels != "" && o.seedDir == "" {
 		return o, errors.New("--seed-labels needs --seed-dir")
@@ -179,6 +186,9 @@ func serve(ctx context.Context, srv *emulator.Server, o options, stdout io.Write
 		if _, err := srv.SeedDemo(user); err != nil {
 			return err
 		}
+	}
+	if err := srv.Generate(user, o.generate, o.generateSeed); err != nil {
+		return err
 	}
 
 	base, err := srv.Start(o.addr)
