@@ -100,6 +100,9 @@ This message went out through the Gmail API, sent by gmsync send.
 MAIL
 curl -fsS "${url}admin/users/alice@example.com/sent" | grep -o '"recipients":\[[^]]*\]' | sed 's/^/  emulator received it for /'
 
+say "Syncing again: only the change since the last run, through the history API"
+"$gmsync" sync -v 2>&1 | sed 's/^/  /'
+
 say "The Maildir: $demo/Mail"
 cd "$demo/Mail"
 echo "  messages  unread  folder"
