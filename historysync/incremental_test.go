@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -231,5 +232,54 @@ func TestDeletionGuardStops(t *testing.T) {
 	sum, err := e.Run(context.Background())
 	if err != nil || sum.Deleted != 12 {
 		t.Errorf("Run() with Force = %v, %v, want 12 deleted", sum, err)
+	}
+}
+
+func TestDamagedStateRebuildsWithoutDownloads(t *testing.T) {
+	h := newHarness(t, 20)
+	runOnce(t, h)
+	if err := os.WriteFile(filepath.Join(h.stateDir, StateFileName), []byte("not a bbolt file, truncated by a crash"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenState(h.stateDir); !errors.Is(err, ErrStateDamaged) || !strings.Contains(err.Error(), "gmsync sync --full") {
+		t.Fatalf("OpenState(damaged) = %v, want ErrStateDamaged naming gmsync sync --full", err)
+	}
+	if _, err := SetAside(h.stateDir, time.Now()); err != nil {
+		t.Fatalf("SetAside() = %v", err)
+	}
+
+	e := h.engine(t)
+	e.Full = true
+	sum, err := e.Run(context.Background())
+	e.State.Close()
+	if err != nil {
+		t.Fatalf("Run() with Full = %v", err)
+	}
+	if gets := sum.Usage.Calls["messages.get"]; gets != 0 || sum.New != 0 || sum.Present != 20 {
+		t.Errorf("rebuild = %d gets, %d new, %d present, want 0, 0, 20", gets, sum.New, sum.Present)
+	}
+	next := runOnce(t, h)
+	if next.Mode != "incremental" || next.New != 0 {
+		t.Errorf("run after the rebuild = %s with %d new, want incremental with 0", next.Mode, next.New)
+	}
+}
+
+func TestKeepDeletedFolder(t *testing.T) {
+	h := newHarness(t, 6)
+	runOnce(t, h)
+	id := h.ids(t)[0]
+	h.admin(t, "DELETE", "messages/"+id, nil)
+	e := h.engine(t)
+	e.Deletion = DeletionPolicy{KeepFolder: "Deleted"}
+	sum, err := e.Run(context.Background())
+	e.State.Close()
+	if err != nil || sum.Deleted != 1 {
+		t.Fatalf("Run() = %v, %v, want 1 deleted", sum, err)
+	}
+	if names := folderFiles(t, h.root, "Deleted"); !hasID(names, id) {
+		t.Errorf("Deleted = %v, want the deleted message %s kept", names, id)
+	}
+	if names := folderFiles(t, h.root, "All Mail"); hasID(names, id) {
+		t.Errorf("All Mail still holds the deleted message %s", id)
 	}
 }

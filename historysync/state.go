@@ -2,7 +2,9 @@ package historysync
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -41,12 +43,20 @@ type State struct {
 	db *bolt.DB
 }
 
-// OpenState opens or creates the state file in dir.
+// ErrStateDamaged reports a state file that cannot be read.
+var ErrStateDamaged = errors.New("sync state damaged")
+
+// OpenState opens or creates the state file in dir. A file that cannot be
+// read is reported with an error wrapping ErrStateDamaged, which names the
+// way out.
 func OpenState(dir string) (*State, error) {
 	path := filepath.Join(dir, StateFileName)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("opening sync state %s: %w (run `gmsync sync --full` to rebuild it if it is damaged)", path, err)
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening sync state %s: another gmsync process holds it: %w", path, err)
+		}
+		return nil, fmt.Errorf("opening sync state %s: %w: %w; run gmsync sync --full to set it aside and rebuild it from the Maildir and Gmail without downloading what is already there", path, ErrStateDamaged, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{metaBucket, messagesBucket} {
@@ -61,6 +71,17 @@ func OpenState(dir string) (*State, error) {
 		return nil, fmt.Errorf("initialising sync state %s: %w", path, err)
 	}
 	return &State{db: db}, nil
+}
+
+// SetAside renames a damaged state file in dir out of the way, keeping it
+// for inspection, and returns its new path.
+func SetAside(dir string, now time.Time) (string, error) {
+	path := filepath.Join(dir, StateFileName)
+	aside := fmt.Sprintf("%s.damaged-%s", path, now.UTC().Format("20060102T150405Z"))
+	if err := os.Rename(path, aside); err != nil {
+		return "", fmt.Errorf("setting aside the damaged sync state %s: %w", path, err)
+	}
+	return aside, nil
 }
 
 // Close closes the state file.

@@ -217,6 +217,14 @@ func newEngine(acct *config.Account, stateDir string, opts *syncOptions, logger 
 		return nil, nil, sysexits.Wrap(sysexits.IOErr, err)
 	}
 	state, err := historysync.OpenState(stateDir)
+	if errors.Is(err, historysync.ErrStateDamaged) && opts.full {
+		aside, aerr := historysync.SetAside(stateDir, time.Now())
+		if aerr != nil {
+			return nil, nil, sysexits.Wrap(sysexits.IOErr, aerr)
+		}
+		logger.Warn("set the damaged sync state aside; rebuilding it", "kept", aside)
+		state, err = historysync.OpenState(stateDir)
+	}
 	if err != nil {
 		return nil, nil, sysexits.Wrap(sysexits.IOErr, err)
 	}
