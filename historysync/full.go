@@ -10,9 +10,9 @@ import (
 )
 
 // fullSync lists every message and fetches those the state lacks. It
-// records the profile's historyId before listing, durably, so a full sync
-// interrupted and resumed later still replays every change made since it
-// began; at the end it replays them at once.
+// records the profile's historyId durably before listing, so a full sync
+// that is interrupted and resumed later still replays every change made
+// since it began. At the end it replays them at once.
 func (e *Engine) fullSync(ctx context.Context, sum *Summary) error {
 	sum.Mode = "full"
 	start, err := e.State.FullSyncStart()

@@ -9,8 +9,8 @@ import (
 	"github.com/gmsync/gmsync/gmailapi"
 )
 
-// change is what the history says about one message since the stored
-// historyId.
+// change is the net effect of the history records on one message since
+// the stored historyId.
 type change struct {
 	deleted  bool
 	labels   []string // the message's labels after the changes
@@ -91,9 +91,10 @@ func (h *history) get(id string) *change {
 	return c
 }
 
-// fold applies one history record. Messages in the typed arrays carry
-// their current labelIds in practice (not documented); where they do, those
-// win, and otherwise the label delta is applied to what is known.
+// fold applies one history record. In practice the messages in the typed
+// arrays carry their current labelIds, which Google does not document.
+// Where they do, those labels win. Otherwise the label delta is applied to
+// what is known.
 func (h *history) fold(record *gmail.History, state *State) error {
 	for _, added := range record.MessagesAdded {
 		c := h.get(added.Message.Id)

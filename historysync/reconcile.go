@@ -16,10 +16,10 @@ import (
 var flagLabels = []string{"UNREAD", "STARRED", "DRAFT", "SPAM", "TRASH", "SENT", "INBOX"}
 
 // reconcile rebuilds the mirror's view from Gmail's current state when the
-// history cannot bridge the gap: it reads getProfile's historyId first (the
-// one it stores at the end), then label membership from paged
-// messages.list per label, Spam and Trash included (5 units per 500 ids,
-// never a get per message). It fetches only messages it does not hold,
+// history cannot bridge the gap. It reads getProfile's historyId first,
+// because that is the one it stores at the end. Then it reads label
+// membership from paged messages.list per label, Spam and Trash included,
+// at 5 units per 500 ids and never a get per message. It fetches only messages it does not hold,
 // moves the ones whose labels differ, and removes the ones Gmail no longer
 // lists. With rebuild, the stored records are rebuilt from the message
 // files found in the Maildir first, so nothing on disk is downloaded again.

@@ -16,11 +16,11 @@ import (
 // from: the caller has to fetch the message again and Deliver it.
 var ErrNoCopy = errors.New("no local copy of the message")
 
-// Relink moves a stored message to a new set of folders without its bytes:
-// a target folder that holds the message gets its file renamed to the
-// target's flags, a target folder without it gets a hard link (or a copy)
-// of an existing file, and a folder of current that is not a target loses
-// its file. current lists the message's known paths relative to the root;
+// Relink moves a stored message to a new set of folders without its bytes.
+// A target folder that holds the message gets its file renamed to the
+// target's flags. A target folder without it gets a hard link (or a copy)
+// of an existing file. A folder of current that is not a target loses its
+// file. current lists the message's known paths relative to the root, and
 // files that mail clients renamed are found again by Gmail id.
 //
 // Relink returns the new paths in target order. It is idempotent, and
