@@ -82,14 +82,7 @@ func (e *Engine) catchUp(ctx context.Context, sum *Summary, from uint64, labels 
 	if err != nil {
 		return err
 	}
-	p, err := e.planChanges(changes)
-	if err != nil {
-		return err
-	}
-	if err := e.execute(ctx, sum, labels, p); err != nil {
-		return err
-	}
-	return e.advance(sum, last)
+	return e.applyChanges(ctx, sum, changes, last, labels)
 }
 
 // listAll returns every message id, INBOX first in Gmail's (roughly newest

@@ -53,6 +53,12 @@ func (e *Engine) incremental(ctx context.Context, sum *Summary, from uint64) err
 	if err != nil {
 		return err
 	}
+	return e.applyChanges(ctx, sum, changes, last, labels)
+}
+
+// applyChanges carries out the folded history and then stores last, the
+// historyId it brings the mirror to.
+func (e *Engine) applyChanges(ctx context.Context, sum *Summary, changes *history, last uint64, labels *labelSet) error {
 	p, err := e.planChanges(changes)
 	if err != nil {
 		return err

@@ -90,16 +90,7 @@ func (s *State) Close() error { return s.db.Close() }
 // HistoryID returns the stored historyId, or 0 before the first complete
 // sync.
 func (s *State) HistoryID() (uint64, error) {
-	var id uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(metaBucket).Get(keyHistoryID)
-		if v == nil {
-			return nil
-		}
-		var err error
-		id, err = strconv.ParseUint(string(v), 10, 64)
-		return err
-	})
+	id, err := s.metaUint(keyHistoryID)
 	if err != nil {
 		return 0, fmt.Errorf("reading stored historyId: %w", err)
 	}
@@ -109,8 +100,32 @@ func (s *State) HistoryID() (uint64, error) {
 // SetHistoryID stores id durably. Call it only once the changes up to id
 // are durable in the Maildir and in the state.
 func (s *State) SetHistoryID(id uint64) error {
+	return s.setMetaUint(keyHistoryID, id)
+}
+
+// metaUint reads a number from the meta bucket; a missing key is 0.
+func (s *State) metaUint(key []byte) (uint64, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(metaBucket).Get(key)
+		if v == nil {
+			return nil
+		}
+		var err error
+		n, err = strconv.ParseUint(string(v), 10, 64)
+		return err
+	})
+	return n, err
+}
+
+// setMetaUint stores a number in the meta bucket, or deletes the key for 0.
+func (s *State) setMetaUint(key []byte, n uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(metaBucket).Put(keyHistoryID, []byte(strconv.FormatUint(id, 10)))
+		b := tx.Bucket(metaBucket)
+		if n == 0 {
+			return b.Delete(key)
+		}
+		return b.Put(key, []byte(strconv.FormatUint(n, 10)))
 	})
 }
 
@@ -232,29 +247,13 @@ func (s *State) SetLabels(snap LabelSnapshot, checked time.Time) error {
 // FullSyncStart returns the historyId recorded when an unfinished full
 // sync began, or 0.
 func (s *State) FullSyncStart() (uint64, error) {
-	var id uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(metaBucket).Get(keyFullStart)
-		if v == nil {
-			return nil
-		}
-		var err error
-		id, err = strconv.ParseUint(string(v), 10, 64)
-		return err
-	})
-	return id, err
+	return s.metaUint(keyFullStart)
 }
 
 // SetFullSyncStart records (or with 0 clears) the historyId a full sync
 // started from, so a resumed full sync replays changes from there.
 func (s *State) SetFullSyncStart(id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(metaBucket)
-		if id == 0 {
-			return b.Delete(keyFullStart)
-		}
-		return b.Put(keyFullStart, []byte(strconv.FormatUint(id, 10)))
-	})
+	return s.setMetaUint(keyFullStart, id)
 }
 
 // ForEach calls fn with every stored record, in Gmail id order. fn must not
