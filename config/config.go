@@ -101,6 +101,16 @@ type Account struct {
 	// LabelCheckInterval is how often a sync without changes reads the label
 	// list anyway, to notice renames; DefaultLabelCheckInterval when unset.
 	LabelCheckInterval Duration `toml:"label_check_interval"`
+
+	// ReencodeLongLines, when set to false, makes send keep plain-text lines
+	// over 76 characters as they are; unset means true.
+	ReencodeLongLines *bool `toml:"reencode_long_lines"`
+
+	// Outbox behaviour, checked by finishOutbox.
+
+	// OutboxMaxAge is how long a message may wait in the outbox before it
+	// moves to failed/ unsent; DefaultOutboxMaxAge when unset.
+	OutboxMaxAge Duration `toml:"outbox_max_age"`
 }
 
 // file is the shape of the whole TOML document.

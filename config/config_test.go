@@ -46,6 +46,7 @@ client_secret_file = "client_secret.json"
 		MaxDeletePercent:   DefaultMaxDeletePercent,
 		QuotaRegime:        "2024",
 		LabelCheckInterval: Duration{DefaultLabelCheckInterval},
+		OutboxMaxAge:       Duration{DefaultOutboxMaxAge},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(%s) account mismatch (-want +got):\n%s", path, diff)
@@ -90,6 +91,7 @@ label_check_interval = "15m"
 		FolderNames: map[string]string{"INBOX": "Inbox"}, IgnoreLabels: []string{"Notes"}, Concurrency: 3,
 		KeepDeleted: "Deleted", MaxDeletePercent: 40, QuotaRegime: "2026", QuotaUnitsPerMinute: 5000,
 		LabelCheckInterval: Duration{15 * time.Minute},
+		OutboxMaxAge:       Duration{DefaultOutboxMaxAge},
 	}
 	if diff := cmp.Diff(want, cfg.Accounts["work"]); diff != "" {
 		t.Errorf("Load(%s) account mismatch (-want +got):\n%s", path, diff)

@@ -25,7 +25,8 @@ func (d *Duration) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// finishSync validates the sync keys and fills in their defaults.
+// finishSync validates the sync keys and fills in their defaults. The send
+// key reencode_long_lines needs no check: unset means true.
 func (a *Account) finishSync() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }

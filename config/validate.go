@@ -78,6 +78,8 @@ func (a *Account) finish(dir string, concurrencySet bool) []error {
 
 	errs = append(errs, a.finishSync()...)
 
+	errs = append(errs, a.finishOutbox()...)
+
 	switch a.Layout {
 	case "":
 		a.Layout = LayoutNested

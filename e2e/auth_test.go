@@ -145,7 +145,7 @@ func TestAuthLifetimes(t *testing.T) {
 
 			tt.endGrant(w)
 			w.admin("POST", "oauth/expire-access-tokens", nil, nil)
-			res := w.gmsync(message, "send", "-t")
+			res := w.gmsync(message, "send", "-t", "--no-queue")
 			wantExit(t, res, 77, "gmsync auth login --account "+w.account+" --for send")
 			for _, cause := range []string{"no longer valid", "revoked", "password change", "100 per client", "Testing"} {
 				if !strings.Contains(res.stderr, cause) {

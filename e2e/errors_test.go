@@ -18,8 +18,11 @@ func TestErrorExits(t *testing.T) {
 		wantExit(t, res, 77, "gmsync auth login --account "+w.account+" --for sync")
 	})
 	t.Run("send without a login", func(t *testing.T) {
-		res := w.gmsync(message, "send", "-t")
+		res := w.gmsync(message, "send", "-t", "--no-queue")
 		wantExit(t, res, 77, "gmsync auth login --account "+w.account+" --for send")
+		// Without --no-queue the message is safe in the outbox: exit 0.
+		res = w.gmsync(message, "send", "-t")
+		wantExit(t, res, 0, "gmsync auth login --account "+w.account+" --for send")
 	})
 	t.Run("unknown send option", func(t *testing.T) {
 		res := w.gmsync(message, "send", "-Z", "bob@example.org")
@@ -54,7 +57,7 @@ func TestErrorExits(t *testing.T) {
 		w.admin("POST", "oauth/expire-access-tokens", nil, nil)
 		res := w.gmsync(nil, "sync")
 		wantExit(t, res, 77, "gmsync auth login --account "+w.account+" --for sync")
-		res = w.gmsync(message, "send", "-t")
+		res = w.gmsync(message, "send", "-t", "--no-queue")
 		wantExit(t, res, 77, "gmsync auth login --account "+w.account+" --for send")
 	})
 }
@@ -64,7 +67,7 @@ func TestNoKeyringReachable(t *testing.T) {
 	w.env = append(w.env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(w.dir, "no-bus"))
 	res := w.gmsync(nil, "auth", "login", "--account", w.account, "--for", "sync", "--no-browser")
 	wantExit(t, res, 69, "gnome-keyring-daemon")
-	res = w.gmsync([]byte("To: bob@example.org\n\nhi\n"), "send", "-t")
+	res = w.gmsync([]byte("To: bob@example.org\n\nhi\n"), "send", "-t", "--no-queue")
 	wantExit(t, res, 69, "gnome-keyring-daemon")
 }
 
@@ -73,7 +76,7 @@ func TestSendWhileOffline(t *testing.T) {
 	w.login("send")
 	w.url = "http://127.0.0.1:9/" // the discard port: nothing listens there
 	w.env = append(w.env, "GMSYNC_API_URL="+w.url)
-	res := w.gmsync([]byte("To: bob@example.org\nSubject: offline\n\nhi\n"), "send", "-t")
+	res := w.gmsync([]byte("To: bob@example.org\nSubject: offline\n\nhi\n"), "send", "-t", "--no-queue")
 	wantExit(t, res, 75, "127.0.0.1:9")
 }
 

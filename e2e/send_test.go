@@ -169,7 +169,7 @@ func TestSendGitPatchSeries(t *testing.T) {
 	git("add", "README")
 	git("commit", "-q", "-m", "Initial commit")
 	for i := 1; i <= 3; i++ {
-		w.writeFile(filepath.Join(repo, fmt.Sprintf("file%d.txt", i)), strings.Repeat(fmt.Sprintf("line %d of a patch that git am must apply unchanged ", i), 3)+"\n")
+		w.writeFile(filepath.Join(repo, fmt.Sprintf("file%d.txt", i)), strings.Repeat(fmt.Sprintf("line %d of a patch that git am must apply unchanged ", i), 1)+"\n")
 		git("add", ".")
 		git("commit", "-q", "-m", fmt.Sprintf("Add file %d", i))
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // StateFileName is the sync state's file name inside the account's state
@@ -53,7 +54,7 @@ func OpenState(dir string) (*State, error) {
 	path := filepath.Join(dir, StateFileName)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("opening sync state %s: another gmsync process holds it: %w", path, err)
 		}
 		return nil, fmt.Errorf("opening sync state %s: %w: %w; run gmsync sync --full to set it aside and rebuild it from the Maildir and Gmail without downloading what is already there", path, ErrStateDamaged, err)

@@ -5,7 +5,7 @@
 # Mail::Address module of libmailtools-perl), and curl for the demo's browser.
 set -eu
 
-packages="gnome-keyring dbus libsecret-tools neomutt notmuch git-email libmailtools-perl bsd-mailx curl ca-certificates pass gnupg"
+packages="gnome-keyring dbus libsecret-tools neomutt notmuch git-email libmailtools-perl bsd-mailx curl ca-certificates pass gnupg emacs-nox"
 missing=""
 for pkg in $packages; do
 	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

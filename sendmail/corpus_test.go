@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // corpusDir returns the directory of sample messages: GMSYNC_CORPUS, or the
@@ -19,9 +21,11 @@ func corpusDir() string {
 
 // TestPrepareCorpus runs Prepare with -t over every sample message, once
 // alone and once with an envelope-only recipient to add as Bcc. Each message
-// must either be accepted with its bytes preserved after the added lines, or
-// be rejected with a *DataError or *UsageError whose message names the
-// problem. The test logs every rejected message.
+// must either be accepted, or be rejected with a *DataError or *UsageError
+// whose message names the problem. Without re-encoding, an accepted message
+// keeps its bytes after the added lines. With it, the parts decode to the
+// same content, and a second Prepare changes nothing. The test logs every
+// rejected and every re-encoded message.
 func TestPrepareCorpus(t *testing.T) {
 	dir := corpusDir()
 	paths, err := filepath.Glob(filepath.Join(dir, "*.eml"))
@@ -31,7 +35,7 @@ func TestPrepareCorpus(t *testing.T) {
 	if len(paths) == 0 {
 		t.Skipf("no .eml files in %s; set GMSYNC_CORPUS to a directory of sample messages", dir)
 	}
-	var rejected int
+	var rejected, reencoded int
 	for _, path := range paths {
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -39,15 +43,18 @@ func TestPrepareCorpus(t *testing.T) {
 		}
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			got, err := Prepare(raw, &Options{ExtractRecipients: true}, testEnv())
+			got, err := Prepare(raw, &Options{ExtractRecipients: true, NoReencode: true}, testEnv())
 			if err != nil {
 				rejected++
 				checkCorpusError(t, name, err)
 				return
 			}
 			checkAddedOnly(t, raw, got.Raw)
+			if checkReencoded(t, name, raw, got.Raw) {
+				reencoded++
+			}
 
-			withBcc, err := Prepare(raw, &Options{ExtractRecipients: true, Recipients: []string{"envelope-only@example.net"}}, testEnv())
+			withBcc, err := Prepare(raw, &Options{ExtractRecipients: true, NoReencode: true, Recipients: []string{"envelope-only@example.net"}}, testEnv())
 			if err != nil {
 				t.Fatalf("Prepare(%s) with an argument recipient error = %v, want nil as without it", name, err)
 			}
@@ -57,7 +64,36 @@ func TestPrepareCorpus(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d of %d messages rejected", rejected, len(paths))
+	t.Logf("%d of %d messages rejected, %d re-encoded", rejected, len(paths), reencoded)
+}
+
+// checkReencoded prepares raw again with re-encoding on and checks the
+// result against plain, the message prepared without. It reports whether
+// Prepare re-encoded a part.
+func checkReencoded(t *testing.T, name string, raw, plain []byte) bool {
+	t.Helper()
+	got, err := Prepare(raw, &Options{ExtractRecipients: true}, testEnv())
+	if err != nil {
+		t.Fatalf("Prepare(%s) with re-encoding error = %v, want nil as without it", name, err)
+	}
+	if got.Reencoded == 0 {
+		if !bytes.Equal(got.Raw, plain) {
+			t.Errorf("Prepare(%s) re-encoded no part but changed the message", name)
+		}
+		return false
+	}
+	if diff := cmp.Diff(decodedParts(plain), decodedParts(got.Raw)); diff != "" {
+		t.Errorf("Prepare(%s) re-encoded %d parts, decoded parts differ (-before +after):\n%s", name, got.Reencoded, diff)
+	}
+	again, err := Prepare(got.Raw, &Options{ExtractRecipients: true}, testEnv())
+	if err != nil {
+		t.Fatalf("Prepare(Prepare(%s).Raw) error = %v, want nil", name, err)
+	}
+	if again.Reencoded != 0 || !bytes.Equal(again.Raw, got.Raw) {
+		t.Errorf("Prepare(Prepare(%s).Raw) re-encoded %d parts, want none and the message unchanged", name, again.Reencoded)
+	}
+	t.Logf("re-encoded %d parts of %s", got.Reencoded, name)
+	return true
 }
 
 func checkCorpusError(t *testing.T, name string, err error) {

@@ -7,8 +7,10 @@
 // an SMTP envelope, so preparation turns envelope recipients into header
 // fields: every command-line recipient that the headers do not already name
 // is added as Bcc. Everything else in the message reaches Gmail byte for
-// byte, except for the Date and Message-ID fields added where missing and
-// leading mbox "From " lines, which are removed as Postfix does.
+// byte, except for the Date and Message-ID fields added where missing,
+// leading mbox "From " lines, which are removed as Postfix does, and
+// plain-text parts with lines over 76 characters, which are re-encoded as
+// quoted-printable with the same decoded content.
 //
 // The package keeps no state and starts no goroutines, so its functions are
 // safe for concurrent use. Errors that the command maps to sysexits.h codes

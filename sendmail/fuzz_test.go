@@ -39,6 +39,9 @@ func canonicalArgs(opts *Options) []string {
 	if opts.NoQueue {
 		args = append(args, "--no-queue")
 	}
+	if opts.NoReencode {
+		args = append(args, "--no-reencode")
+	}
 
 	for _, ignored := range opts.Ignored {
 		switch option, value, hasValue := strings.Cut(ignored, " "); {
@@ -61,7 +64,7 @@ func FuzzParse(f *testing.F) {
 		"-oi\n-f\nme@example.com\n-oem\n-odb\n-t",
 		"-i\n-f\nme@example.com\na@example.com\nc@example.org",
 		"-FCronDaemon\n-i\n-B8BITMIME\n-oem\nroot",
-		"-tivfme@example.com\n--account=work\n--no-queue\n-N\nnever\n-R\nhdrs\n-V\nid",
+		"-tivfme@example.com\n--account=work\n--no-queue\n--no-reencode\n-N\nnever\n-R\nhdrs\n-V\nid",
 		"a@example.com, \"Doe, J\" <j@example.com>,\nundisclosed-recipients:;",
 		"-bs", "-q1h", "-o", "--account", "-",
 	}
@@ -88,6 +91,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// FuzzPrepare checks that Prepare keeps the input's bytes without
+// re-encoding, and that with re-encoding it accepts the same inputs, keeps
+// the decoded parts and changes nothing on a second run.
 func FuzzPrepare(f *testing.F) {
 	f.Add([]byte("To: a@example.com\n\nbody\n.\n"), "-t")
 	f.Add([]byte("From x\r\nTo: a@example.com\r\nBcc: b@example.com\r\n\r\n\x00\xff"), "-i\nc@example.com")
@@ -95,11 +101,14 @@ func FuzzPrepare(f *testing.F) {
 	f.Add([]byte("no header\n"), "a@example.com")
 	f.Add([]byte(" continuation first\n\nbody"), "-t\na@example.com")
 	f.Add([]byte("To: undisclosed-recipients:;\nCc: J\xe9 <j@example.com>\n\n"), "-t")
+	f.Add([]byte("To: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\n"+strings.Repeat("x= ", 30)+"\n--b--\n"), "-t")
 	f.Fuzz(func(t *testing.T, input []byte, joinedArgs string) {
 		opts, err := Parse(strings.Split(joinedArgs, "\n"))
 		if err != nil {
 			return
 		}
+		reencode := !opts.NoReencode
+		opts.NoReencode = true
 		got, err := Prepare(input, opts, testEnv())
 		if err != nil {
 			var usage *UsageError
@@ -110,15 +119,34 @@ func FuzzPrepare(f *testing.F) {
 			return
 		}
 		checkPreserved(t, input, got.Raw)
+		checkIdempotent(t, input, got.Raw, opts)
+		if !reencode {
+			return
+		}
 
-		again, err := Prepare(got.Raw, opts, testEnv())
+		opts.NoReencode = false
+		encoded, err := Prepare(input, opts, testEnv())
 		if err != nil {
-			t.Fatalf("Prepare(Prepare(%q).Raw) error = %v, want nil", input, err)
+			t.Fatalf("Prepare(%q) with re-encoding error = %v, want nil as without it", input, err)
 		}
-		if !bytes.Equal(again.Raw, got.Raw) {
-			t.Errorf("Prepare(Prepare(%q).Raw).Raw = %q, want it unchanged %q", input, again.Raw, got.Raw)
+		if diff := cmp.Diff(decodedParts(got.Raw), decodedParts(encoded.Raw)); diff != "" {
+			t.Errorf("Prepare(%q) re-encoding changed the decoded parts (-before +after):\n%s", input, diff)
 		}
+		checkIdempotent(t, input, encoded.Raw, opts)
 	})
+}
+
+// checkIdempotent checks that preparing raw, the output of Prepare for
+// input, again changes nothing.
+func checkIdempotent(t *testing.T, input, raw []byte, opts *Options) {
+	t.Helper()
+	again, err := Prepare(raw, opts, testEnv())
+	if err != nil {
+		t.Fatalf("Prepare(Prepare(%q).Raw) error = %v, want nil", input, err)
+	}
+	if !bytes.Equal(again.Raw, raw) {
+		t.Errorf("Prepare(Prepare(%q).Raw).Raw = %q, want it unchanged %q", input, again.Raw, raw)
+	}
 }
 
 // checkPreserved checks that raw, the output of Prepare for input, keeps the

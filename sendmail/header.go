@@ -68,6 +68,21 @@ func scanHeader(msg []byte) (headerBlock, error) {
 	return block, nil
 }
 
+// shift returns the block with every offset moved by offset, for a block
+// that scanHeader found in a slice of the message starting at offset.
+func (b headerBlock) shift(offset int) headerBlock {
+	fields := make([]headerField, len(b.fields))
+	for k, field := range b.fields {
+		field.start += offset
+		field.valueStart += offset
+		field.end += offset
+		fields[k] = field
+	}
+	b.fields = fields
+	b.end += offset
+	return b
+}
+
 // nextLine returns the line of msg that starts at pos, with its line ending.
 func nextLine(msg []byte, pos int) []byte {
 	if i := bytes.IndexByte(msg[pos:], '\n'); i >= 0 {

@@ -38,6 +38,10 @@ type Options struct {
 	// NoQueue is set by --no-queue: a temporary failure is reported with
 	// EX_TEMPFAIL instead of queueing the message.
 	NoQueue bool
+	// NoReencode is set by --no-reencode: Prepare leaves plain-text parts
+	// with lines over 76 characters as they are instead of re-encoding them
+	// as quoted-printable.
+	NoReencode bool
 	// Ignored lists the options that were accepted but have no effect on
 	// Gmail, as written ("-oem", "-B 8BITMIME", "-N never"), for -v output.
 	Ignored []string
@@ -84,8 +88,8 @@ var shortOptions = map[byte]optionKind{
 //     addresses, as Postfix does ("a@x, b@y" is two recipients).
 //   - -bm is the only mode accepted; -bs, -bp and the other -b modes are
 //     usage errors, and so are -I, -n, -q and -X.
-//   - The long options are --account NAME (or --account=NAME), --no-queue
-//     and --help, which returns ErrHelp.
+//   - The long options are --account NAME (or --account=NAME), --no-queue,
+//     --no-reencode and --help, which returns ErrHelp.
 //
 // Without -t and without recipients, Parse returns a *UsageError before the
 // message is read. Every other error is a *UsageError naming the option.
@@ -130,11 +134,15 @@ func (o *Options) parseLong(args []string) (int, error) {
 	switch name {
 	case "--help":
 		return 1, ErrHelp
-	case "--no-queue":
+	case "--no-queue", "--no-reencode":
 		if hasValue {
 			return 0, &UsageError{Option: name, Message: fmt.Sprintf("option %s takes no value, got %q", name, args[0])}
 		}
-		o.NoQueue = true
+		if name == "--no-queue" {
+			o.NoQueue = true
+		} else {
+			o.NoReencode = true
+		}
 		return 1, nil
 	case "--account":
 		used := 1
@@ -151,7 +159,7 @@ func (o *Options) parseLong(args []string) (int, error) {
 		o.Account = value
 		return used, nil
 	}
-	return 0, &UsageError{Option: name, Message: fmt.Sprintf("unknown option %s; the long options are --account NAME, --no-queue and --help", name)}
+	return 0, &UsageError{Option: name, Message: fmt.Sprintf("unknown option %s; the long options are --account NAME, --no-queue, --no-reencode and --help", name)}
 }
 
 // parseGroup parses a group of single-letter options such as "-ti" or

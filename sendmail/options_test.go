@@ -138,6 +138,11 @@ func TestParse(t *testing.T) {
 			want: &Options{ExtractRecipients: true, Account: "home", NoQueue: true},
 		},
 		{
+			name: "no re-encoding",
+			args: []string{"--no-reencode", "-oi", "a@example.com"},
+			want: &Options{Recipients: []string{"a@example.com"}, IgnoreDots: true, NoReencode: true},
+		},
+		{
 			name: "comma separated list in one argument",
 			args: []string{"a@example.com, Bo <b@example.com>,", "\"Doe, Jo\" <j@example.com>"},
 			want: &Options{Recipients: []string{"a@example.com", "b@example.com", "j@example.com"}},
@@ -215,6 +220,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing account value", []string{"-t", "--account"}, "--account"},
 		{"empty account value", []string{"-t", "--account="}, "--account"},
 		{"no-queue with value", []string{"-t", "--no-queue=yes"}, "--no-queue"},
+		{"no-reencode with value", []string{"-t", "--no-reencode=no"}, "--no-reencode"},
 		{"option after recipient", []string{"a@example.com", "-oi"}, "-oi"},
 		{"lone dash", []string{"-"}, "-"},
 	}

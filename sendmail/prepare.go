@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,6 +54,9 @@ type Prepared struct {
 	// Warnings are notes for the user that do not stop the send, such as
 	// header recipients that are not on the command line.
 	Warnings []string
+	// Reencoded is the number of plain-text parts re-encoded as
+	// quoted-printable because of lines over 76 characters.
+	Reencoded int
 }
 
 // Prepare turns the message a mail client piped in into the message for
@@ -70,6 +74,15 @@ type Prepared struct {
 // not a header field gets a blank line after the added fields, so that its
 // first line stays in the body.
 //
+// Unless opts.NoReencode is set, text/plain parts with a line over 76 bytes
+// and a 7bit, 8bit or missing Content-Transfer-Encoding are re-encoded as
+// quoted-printable, because Gmail is reported to re-wrap long lines of
+// API-sent mail. Their decoded content and line endings stay the same, and
+// Prepared.Reencoded counts them. Parts whose meaning is in doubt (other
+// encodings, attached messages, malformed multipart structure) are left
+// alone. So are signed parts, because re-encoding would break the
+// signature, and a warning says so when they have long lines.
+//
 // Prepare accepts what Gmail accepts: a missing blank line between header
 // and body, a header-only message, a message without header fields,
 // unparsable Date or Message-ID values, and 8-bit header values.
@@ -79,8 +92,9 @@ type Prepared struct {
 // Bcc or the arguments that does not parse is a *DataError too, because
 // Gmail would reject or misroute it. So is a bounce (a message with Resent-
 // fields) whose header names recipients missing from the command line,
-// because Gmail would send it to them again. A prepared message over
-// MaxMessageSize is a *DataError. No recipient at all is a *UsageError.
+// because Gmail would send it to them again. More than MaxRecipients
+// distinct recipients, or a prepared message over MaxMessageSize, is a
+// *DataError. No recipient at all is a *UsageError.
 func Prepare(raw []byte, opts *Options, env Env) (*Prepared, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -107,10 +121,22 @@ func Prepare(raw []byte, opts *Options, env Env) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(block.fields) == 0 && !block.separated {
-		added = append(added, eol...)
+	edits := bccEdit(msg, fields.bcc, plan.bccAdditions, eol)
+	var reencoded reencoding
+	if !opts.NoReencode {
+		reencoded = reencodeLongLines(msg, block, eol)
+		edits = append(edits, reencoded.edits...)
 	}
-	out := assemble(msg, added, fields.bcc, plan.bccAdditions, eol)
+	if reencoded.signed {
+		plan.warnings = append(plan.warnings, signedWarning)
+	}
+	if len(block.fields) == 0 && !block.separated {
+		added = append(added, reencoded.header...)
+		added = append(added, eol...)
+	} else if len(reencoded.header) > 0 {
+		edits = append(edits, edit{start: block.end, end: block.end, text: reencoded.header})
+	}
+	out := assemble(msg, added, edits)
 	if len(out) > MaxMessageSize {
 		return nil, &DataError{Message: fmt.Sprintf(
 			"message is %d bytes, over Gmail's limit of %d bytes (35 MiB)", len(out), MaxMessageSize)}
@@ -128,6 +154,7 @@ func Prepare(raw []byte, opts *Options, env Env) (*Prepared, error) {
 		InReplyTo:  fields.inReplyTo,
 		References: fields.references,
 		Warnings:   plan.warnings,
+		Reencoded:  reencoded.parts,
 	}, nil
 }
 
@@ -138,19 +165,40 @@ func emptyMessageError(raw []byte) error {
 	return &DataError{Message: fmt.Sprintf("empty message: the %d bytes on standard input hold no header field and no body text", len(raw))}
 }
 
-// assemble builds the prepared message: added at the top, then msg, with
-// the Bcc additions spliced into the existing Bcc field, if any.
-func assemble(msg, added []byte, bcc *headerField, bccAdditions []string, eol string) []byte {
-	var splice []byte
-	at := len(msg)
-	if bcc != nil && len(bccAdditions) > 0 {
-		at, splice = appendToField(msg, *bcc, bccAdditions, eol)
+// edit replaces msg[start:end] with text. With start == end it inserts text.
+type edit struct {
+	start, end int
+	text       []byte
+}
+
+// assemble builds the prepared message: added at the top, then msg with
+// the edits applied. Edits must not overlap, and edits at the same offset
+// are applied in slice order.
+func assemble(msg, added []byte, edits []edit) []byte {
+	slices.SortStableFunc(edits, func(a, b edit) int { return a.start - b.start })
+	size := len(added) + len(msg)
+	for _, e := range edits {
+		size += len(e.text) - (e.end - e.start)
 	}
-	out := make([]byte, 0, len(added)+len(msg)+len(splice))
+	out := make([]byte, 0, size)
 	out = append(out, added...)
-	out = append(out, msg[:at]...)
-	out = append(out, splice...)
-	return append(out, msg[at:]...)
+	pos := 0
+	for _, e := range edits {
+		out = append(out, msg[pos:e.start]...)
+		out = append(out, e.text...)
+		pos = e.end
+	}
+	return append(out, msg[pos:]...)
+}
+
+// bccEdit returns the edit that appends bccAdditions to the existing Bcc
+// field, if there is one and anything to add.
+func bccEdit(msg []byte, bcc *headerField, bccAdditions []string, eol string) []edit {
+	if bcc == nil || len(bccAdditions) == 0 {
+		return nil
+	}
+	at, splice := appendToField(msg, *bcc, bccAdditions, eol)
+	return []edit{{start: at, end: at, text: splice}}
 }
 
 // addedFields returns the header lines to put at the top of the message.

@@ -447,6 +447,9 @@ func TestPrepareTooLarge(t *testing.T) {
 	copy(input, "To: a@example.com\nMessage-ID: <x@y>\nDate: now\n\n")
 	for i := 60; i < len(input); i++ {
 		input[i] = 'x'
+		if i%72 == 71 {
+			input[i] = '\n' // no line for re-encoding to lengthen
+		}
 	}
 	if _, err := Prepare(input, mustParse(t, "-t"), testEnv()); err != nil {
 		t.Fatalf("Prepare of %d bytes with nothing to add error = %v, want nil", len(input), err)

@@ -18,6 +18,13 @@ type messageFields struct {
 	resent       bool // a Resent- field exists: the message is a bounce
 }
 
+// MaxRecipients is the largest number of distinct To, Cc and Bcc
+// recipients that Prepare accepts for one message. Google's "Gmail sending
+// limits in Google Workspace" page (support.google.com/a/answer/166852)
+// gives 100 recipients per message sent through SMTP or the Gmail API; an
+// older Gmail API usage limits page said 500. The lower value is used.
+const MaxRecipients = 100
+
 // maxQuotedValue is how many bytes of a field value an error quotes.
 const maxQuotedValue = 200
 
@@ -113,6 +120,11 @@ func planRecipients(fields *messageFields, opts *Options) (*recipientPlan, error
 	}
 	if len(plan.all) == 0 {
 		return nil, noRecipientsError(opts)
+	}
+	if len(plan.all) > MaxRecipients {
+		return nil, &DataError{Message: fmt.Sprintf(
+			"message has %d recipients in To, Cc, Bcc and the arguments, over Gmail's limit of %d per message; "+
+				"send it as several messages", len(plan.all), MaxRecipients)}
 	}
 	if opts.ExtractRecipients {
 		return plan, nil

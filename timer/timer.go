@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -54,27 +55,31 @@ func Render(kind Kind, spec Spec, dir string) ([]File, error) {
 	return nil, fmt.Errorf("unknown service manager %q: use systemd or launchd", kind)
 }
 
-// commands returns the argv of each run: one sync per account.
+// commands returns the argv of each run: one sync per account, then one
+// flush of every account's outbox, so mail queued while offline goes out
+// once the network is back.
 func (s Spec) commands() [][]string {
 	accounts := s.Accounts
 	if len(accounts) == 0 {
 		accounts = []string{""}
 	}
+	base := []string{s.Binary}
+	if s.Config != "" {
+		base = append(base, "--config", s.Config)
+	}
 	var out [][]string
 	for _, acct := range accounts {
-		argv := []string{s.Binary}
-		if s.Config != "" {
-			argv = append(argv, "--config", s.Config)
-		}
-		argv = append(argv, "sync", "--quiet")
+		argv := append(slices.Clone(base), "sync", "--quiet")
 		if acct != "" {
 			argv = append(argv, "--account", acct)
 		}
 		out = append(out, argv)
 	}
-	return out
+	return append(out, append(slices.Clone(base), "queue", "flush", "--all"))
 }
 
+// systemdService runs each command in turn; the '-' prefix of ExecStart
+// lets the other accounts and the flush run when one account's sync fails.
 var systemdService = template.Must(template.New("service").Parse(`[Unit]
 Description=gmsync: mirror Gmail into the local Maildir
 After=network-online.target
@@ -82,7 +87,7 @@ Wants=network-online.target
 
 [Service]
 Type=oneshot
-{{range .}}ExecStart={{.}}
+{{range .}}ExecStart=-{{.}}
 {{end}}`))
 
 var systemdTimer = template.Must(template.New("timer").Parse(`[Unit]

@@ -20,8 +20,9 @@ func TestRenderSystemd(t *testing.T) {
 	}
 	service := string(files[0].Content)
 	for _, want := range []string{
-		`ExecStart="/home/al ice/.local/bin/gmsync" sync --quiet --account personal`,
-		`ExecStart="/home/al ice/.local/bin/gmsync" sync --quiet --account work`,
+		`ExecStart=-"/home/al ice/.local/bin/gmsync" sync --quiet --account personal`,
+		`ExecStart=-"/home/al ice/.local/bin/gmsync" sync --quiet --account work`,
+		`ExecStart=-"/home/al ice/.local/bin/gmsync" queue flush --all`,
 		"Type=oneshot",
 	} {
 		if !strings.Contains(service, want) {
@@ -38,7 +39,7 @@ func TestRenderSystemdEscapesPercent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(files[0].Content), "ExecStart=/opt/100%%/gmsync sync --quiet\n") {
+	if !strings.Contains(string(files[0].Content), "ExecStart=-/opt/100%%/gmsync sync --quiet\n") {
 		t.Errorf("service = %s, want %% escaped and no --account", files[0].Content)
 	}
 }

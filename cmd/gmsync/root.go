@@ -120,6 +120,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(
 		newAuthCmd(a),
 		newSendCmd(a),
+		newQueueCmd(a),
 		newSyncCmd(a),
 		newTimerCmd(a),
 	)

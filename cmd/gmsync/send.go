@@ -6,20 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
+	"mime"
 	"net/mail"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/api/googleapi"
 
-	"github.com/gmsync/gmsync/auth"
 	"github.com/gmsync/gmsync/config"
 	"github.com/gmsync/gmsync/internal/sysexits"
+	"github.com/gmsync/gmsync/outbox"
 	"github.com/gmsync/gmsync/sendmail"
-	"github.com/gmsync/gmsync/threadindex"
 )
 
 const sendHelp = `Send one RFC 5322 message, read from standard input to end of file, through
@@ -35,23 +36,50 @@ the Gmail API. It accepts the sendmail command line that mail clients pass:
   -F NAME       full name (accepted; Gmail sets From from the account)
   -v            print the Gmail message and thread ids
   -bm           deliver mail (the default mode)
-  -odb, -odi, -odq, -oem, -oep, -oeq, -oew, -oA..., -o...
+  -odb, -odi    deliver now (the default)
+  -odq          only queue the message; gmsync queue flush sends it
+  -oem, -oep, -oeq, -oew, -oA..., -o...
                 accepted
   -B TYPE, -N DSN, -R RET, -V ENVID
                 accepted and ignored (listed under -v)
   --account NAME
                 send from this account of the configuration
+  --no-queue    do not keep the message when Gmail cannot take it now:
+                exit 75 and leave it to the mail client
+  --no-reencode keep plain-text lines over 76 characters as they are
+                (also: reencode_long_lines = false in the account)
   --            ends options
 
 Recipients given as arguments but missing from To, Cc and Bcc are added as
 Bcc, because Gmail sends to the header recipients only. A Message-ID and a
-Date are added where missing; no other byte of the message changes.
+Date are added where missing. Plain-text parts with lines over 76
+characters are re-encoded as quoted-printable, with the same decoded text,
+because Gmail is reported to re-wrap long lines of mail sent through its
+API, which breaks patches. No other byte of the message changes.
 Messages up to 35 MiB are accepted. Replies join their Gmail thread when the
-mirror or an earlier send recorded the parent's thread.
+mirror or an earlier send recorded the parent's thread, or when a sync
+grant can search for it.
+
+Every message is written to the account's outbox (fsynced) before gmsync
+contacts Gmail, then sent at once, after any older queued messages. When
+Gmail is unreachable, answers with a temporary error or rate limit, the
+keyring does not answer, or the send grant needs a new login, the message
+stays queued, a one-line notice goes to standard error, and the exit code
+is 0: gmsync owns the message and gmsync queue flush sends it later. A
+message Gmail rejects moves to the outbox's failed/ folder and the exit
+code is 65.
 
 A program named sendmail that links to gmsync behaves as "gmsync send".
 
-` + exitCodesHelp
+Exit codes (sysexits.h):
+  0   sent, or durably queued
+  64  usage error (unknown option, no recipient)
+  65  malformed message, or Gmail rejected it (a copy stays in failed/)
+  74  I/O error on a local file: the message was not queued
+  75  temporary failure with --no-queue: the message was not queued
+  77  authorization missing or refused, with --no-queue
+  78  configuration missing or invalid
+`
 
 func newSendCmd(a *app) *cobra.Command {
 	return &cobra.Command{
@@ -120,6 +148,9 @@ func (a *app) runSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if acct.ReencodeLongLines != nil && !*acct.ReencodeLongLines {
+		opts.NoReencode = true
+	}
 	prepared, err := sendmail.Prepare(raw, opts, sendmail.Env{Now: time.Now(), Domain: domainOf(acct.Address), Address: acct.Address})
 	if err != nil {
 		return sysexits.Wrap(prepareExit(err), err)
@@ -151,48 +182,127 @@ func (a *app) sendAccount(cfg *config.Config, opts *sendmail.Options, raw []byte
 	return acct, nil
 }
 
-// deliver sends the prepared message and records its Message-ID and
-// thread, so a later reply joins the thread before any sync has run.
+// deliver puts the prepared message in the outbox, durably, and then
+// (unless -odq) flushes the account's outbox so it leaves at once. Exit 0
+// means gmsync owns the message: sent, or queued.
 func (a *app) deliver(ctx context.Context, acct *config.Account, opts *sendmail.Options, p *sendmail.Prepared) error {
 	logger := a.logger(opts.Verbose)
 	for _, ignored := range opts.Ignored {
 		logger.Info("ignored sendmail option", "option", ignored)
 	}
-	stateDir, err := config.StateDir(acct.Name)
-	if err != nil {
-		return sysexits.Wrap(sysexits.IOErr, err)
-	}
-	threadID := a.findThread(stateDir, p)
-
-	client, err := a.gmailClient(ctx, acct, auth.Send, nil, logger)
+	q, err := openOutbox(acct)
 	if err != nil {
 		return err
 	}
-	sent, err := client.Send(ctx, p.Raw, threadID)
-	if threadID != "" && isInvalidThread(err) {
-		// Gmail refused the thread before sending anything, so the message
-		// goes out again as the start of a new thread: threading is best
-		// effort and never fails a send.
-		logger.Warn("Gmail rejected the recorded thread; sending as a new thread", "threadId", threadID)
-		sent, err = client.Send(ctx, p.Raw, "")
+	meta := outbox.Meta{
+		Recipients: p.Recipients,
+		MessageID:  p.MessageID,
+		Subject:    subjectOf(p.Raw),
+		Parents:    parentIDs(p),
 	}
+	if opts.NoQueue {
+		return a.sendNoQueue(ctx, acct, q, meta, p.Raw, logger)
+	}
+
+	e, err := q.Add(p.Raw, meta)
 	if err != nil {
-		return apiExit(fmt.Errorf("account %s: %w", acct.Name, err), acct, auth.Send)
+		return sysexits.Wrap(sysexits.IOErr, fmt.Errorf("account %s: %w", acct.Name, err))
 	}
-	if p.MessageID != "" {
-		if err := threadindex.Put(stateDir, map[string]string{p.MessageID: sent.ThreadId}); err != nil {
-			logger.Warn("recording the sent message's thread failed", "err", err)
+	if opts.DeliveryMode == "q" {
+		if opts.Verbose {
+			fmt.Fprintf(a.io.Err, "gmsync: queued message %s as outbox ID %s of account %s (-odq)\n", e.MessageID, e.ID, acct.Name)
 		}
+		return nil
 	}
-	if opts.Verbose {
-		fmt.Fprintf(a.io.Err, "gmsync: sent message %s in thread %s to %s\n", sent.Id, sent.ThreadId, strings.Join(p.Recipients, ", "))
+	l, err := q.Lock(ctx, sendLockWait)
+	if err != nil {
+		fmt.Fprintf(a.io.Err, "gmsync: account %s: message %s queued as outbox ID %s, not sent now: %v; gmsync queue flush sends it\n", acct.Name, e.MessageID, e.ID, err)
+		return nil
+	}
+	defer l.Unlock()
+	res, err := a.flushOutbox(ctx, acct, l, flushRequest{own: e.ID, verbose: opts.Verbose}, logger)
+	switch {
+	case err != nil:
+		// The message is durable in the outbox, so gmsync owns it even
+		// though the flush could not finish.
+		fmt.Fprintf(a.io.Err, "gmsync: account %s: message %s queued as outbox ID %s, not sent: %v\n", acct.Name, e.MessageID, e.ID, err)
+	case res.own != nil && res.own.Kind == outbox.EventSent:
+	case res.own != nil && res.own.Kind == outbox.EventFailed:
+		return rejectedError(acct, q, e, res.own)
+	default:
+		fmt.Fprintf(a.io.Err, "gmsync: account %s: message %s queued as outbox ID %s, not sent: %s\n", acct.Name, e.MessageID, e.ID, stopText(acct, e, res.stop))
 	}
 	return nil
 }
 
-// findThread returns the Gmail thread of the message p replies to, from
-// the thread index, or "" when it is unknown.
-func (a *app) findThread(stateDir string, p *sendmail.Prepared) string {
+// sendNoQueue is deliver under --no-queue: the message is queued only for
+// the attempt, and taken out again unless Gmail accepted or rejected it.
+// The lock is taken before the message is added, so no other flush can
+// send it.
+func (a *app) sendNoQueue(ctx context.Context, acct *config.Account, q *outbox.Queue, meta outbox.Meta, raw []byte, logger *slog.Logger) error {
+	l, err := q.Lock(ctx, sendLockWait)
+	if err != nil {
+		return sysexits.Wrap(sysexits.TempFail, fmt.Errorf("account %s: %w; with --no-queue the message is not queued: send it again later", acct.Name, err))
+	}
+	defer l.Unlock()
+	e, err := q.Add(raw, meta)
+	if err != nil {
+		return sysexits.Wrap(sysexits.IOErr, fmt.Errorf("account %s: %w", acct.Name, err))
+	}
+	res, flushErr := a.flushOutbox(ctx, acct, l, flushRequest{own: e.ID}, logger)
+	if res.own != nil && res.own.Kind == outbox.EventSent {
+		return nil
+	}
+	if res.own != nil && res.own.Kind == outbox.EventFailed {
+		return rejectedError(acct, q, e, res.own)
+	}
+	if err := l.Remove(e); err != nil {
+		return sysexits.Wrap(sysexits.IOErr, err)
+	}
+	return noQueueError(acct, e, res.stop, flushErr)
+}
+
+// noQueueError explains why a --no-queue send did not go out.
+func noQueueError(acct *config.Account, e *outbox.Entry, stop *outbox.Event, flushErr error) error {
+	const tail = "with --no-queue the message is not queued: send it again later"
+	switch {
+	case flushErr != nil:
+		return sysexits.Wrap(sysexits.TempFail, fmt.Errorf("account %s: %w; %s", acct.Name, flushErr, tail))
+	case stop != nil && stop.Entry.ID == e.ID && stop.Reason == outbox.ReasonInDoubt:
+		return sysexits.Wrap(sysexits.TempFail, fmt.Errorf("account %s: the connection broke after the message was written, so Gmail may have sent it (%w); check the Sent folder before sending it again", acct.Name, stop.Err))
+	case stop != nil && stop.Kind == outbox.EventDeferred:
+		code := sysexits.Code(stop.Err)
+		if code == sysexits.Software || stop.Reason != outbox.ReasonAuth && stop.Reason != outbox.ReasonLocal {
+			code = sysexits.TempFail
+		}
+		return sysexits.Wrap(code, fmt.Errorf("account %s: %s; %s", acct.Name, stopText(acct, e, stop), tail))
+	}
+	return sysexits.Wrap(sysexits.TempFail, fmt.Errorf("account %s: %s; %s", acct.Name, stopText(acct, e, stop), tail))
+}
+
+// stopText says why the flush did not send e: its own deferral, or what
+// stopped the flush at an earlier message.
+func stopText(acct *config.Account, e *outbox.Entry, stop *outbox.Event) string {
+	switch {
+	case stop == nil:
+		return "the flush stopped before it"
+	case stop.Kind == outbox.EventWaiting:
+		return fmt.Sprintf("earlier messages wait for their next attempt at %s; gmsync queue flush sends them in order", stop.Entry.NextAttempt.Local().Format(time.DateTime))
+	case stop.Entry.ID == e.ID:
+		return deferralText(acct, *stop)
+	}
+	return fmt.Sprintf("the earlier message %s (outbox ID %s) was not sent: %s", stop.Entry.MessageID, stop.Entry.ID, deferralText(acct, *stop))
+}
+
+// rejectedError is the exit-65 error of a message Gmail rejected.
+func rejectedError(acct *config.Account, q *outbox.Queue, e *outbox.Entry, own *outbox.Event) error {
+	return sysexits.Wrap(sysexits.DataErr, fmt.Errorf("account %s: Gmail rejected the message: %w; a copy is kept in %s as outbox ID %s: correct the message and send it again, then remove the copy with gmsync queue drop %s --yes --account %s",
+		acct.Name, own.Err, filepath.Join(q.Dir(), "failed"), e.ID, e.ID, acct.Name))
+}
+
+// parentIDs returns the Message-IDs that select a reply's thread, the
+// parent first, then References from the newest.
+func parentIDs(p *sendmail.Prepared) []string {
 	parents := make([]string, 0, len(p.References)+1)
 	if p.InReplyTo != "" {
 		parents = append(parents, p.InReplyTo)
@@ -200,20 +310,21 @@ func (a *app) findThread(stateDir string, p *sendmail.Prepared) string {
 	for i := len(p.References) - 1; i >= 0; i-- {
 		parents = append(parents, p.References[i])
 	}
-	if len(parents) == 0 {
-		return ""
-	}
-	threadID, err := threadindex.Lookup(stateDir, parents...)
-	if err != nil {
-		fmt.Fprintf(a.io.Err, "gmsync: warning: %v; sending without a thread\n", err)
-		return ""
-	}
-	return threadID
+	return parents
 }
 
-func isInvalidThread(err error) bool {
-	var apiErr *googleapi.Error
-	return errors.As(err, &apiErr) && apiErr.Code == 400 && strings.Contains(strings.ToLower(apiErr.Message), "thread")
+// subjectOf returns the decoded Subject of raw for queue list, or "" when
+// the header does not parse.
+func subjectOf(raw []byte) string {
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	subject := m.Header.Get("Subject")
+	if decoded, err := new(mime.WordDecoder).DecodeHeader(subject); err == nil {
+		return decoded
+	}
+	return subject
 }
 
 // prepareExit returns the exit code for an error of the sendmail package.

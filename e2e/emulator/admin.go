@@ -19,6 +19,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	const u = "/admin/users/{user}"
 	mux.HandleFunc("GET "+u+"/dump", s.adminUser(s.adminDump))
 	mux.HandleFunc("POST "+u+"/messages", s.adminUser(s.adminAddMessage))
+	mux.HandleFunc("POST "+u+"/generate", s.adminUser(s.adminGenerate))
 	mux.HandleFunc("POST "+u+"/messages/{id}/modify", s.adminUser(s.adminModify))
 	mux.HandleFunc("DELETE "+u+"/messages/{id}", s.adminUser(s.adminDelete))
 	mux.HandleFunc("POST "+u+"/labels", s.adminUser(s.adminCreateLabel))
@@ -144,6 +145,30 @@ func (s *Server) adminAddMessage(w http.ResponseWriter, _ *http.Request, box *ma
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id, "threadId": thread})
+}
+
+// AdminGenerate is the body of POST /admin/users/USER/generate, which
+// calls Generate.
+type AdminGenerate struct {
+	Count int   `json:"count"`
+	Seed  int64 `json:"seed"`
+}
+
+func (s *Server) adminGenerate(w http.ResponseWriter, _ *http.Request, box *mailbox, body []byte) {
+	var req AdminGenerate
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeAdminError(w, http.StatusBadRequest, "parsing request: "+err.Error())
+		return
+	}
+	if req.Count < 0 {
+		writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("invalid count %d: use 0 or more", req.Count))
+		return
+	}
+	if err := s.generateLocked(box, req.Count, req.Seed); err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"historyId": strconv.FormatUint(box.historyID, 10)})
 }
 
 // adminModify changes labels like messages.modify, but also takes label

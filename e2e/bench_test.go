@@ -1,0 +1,420 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gmsync/gmsync/e2e/emulator"
+)
+
+// The benchmarks in this file run the real gmsync binary against a
+// gmail-emulator process with a generated mailbox, no injected latency and
+// no quota on either side, so they measure gmsync alone: wall time, peak
+// RSS of the gmsync process, and the API calls and units it spends. Run
+// them with
+//
+//	go test -run '^$' -bench Sync -benchtime 1x ./e2e/
+//
+// Each one takes from a few seconds to about two minutes; all of them skip
+// under -short.
+
+// benchWorld is a world for a benchmark: an emulator whose default user
+// holds a generated mailbox, and a configuration with one account logged
+// in for sync. The world type and its helpers report to a *testing.T, so
+// the benchmarks use this smaller copy.
+type benchWorld struct {
+	b        *testing.B
+	dir      string
+	account  string
+	address  string
+	maildir  string
+	stateDir string
+	url      string
+	env      []string
+}
+
+// benchSeed makes every benchmark mailbox of one size the same.
+const benchSeed = 1
+
+// newBenchWorld starts an emulator with messages generated messages and
+// logs in for sync. The account's quota ceiling is far above anything the
+// emulator can serve, so gmsync's meter never waits.
+func newBenchWorld(b *testing.B, name string, messages int) *benchWorld {
+	b.Helper()
+	dir := b.TempDir()
+	w := &benchWorld{
+		b:        b,
+		dir:      dir,
+		account:  accountName(b.Name() + "-" + name),
+		address:  "bench@example.com",
+		maildir:  filepath.Join(dir, "Mail"),
+		stateDir: filepath.Join(dir, "state"),
+	}
+	config := filepath.Join(dir, "config")
+	if err := os.MkdirAll(filepath.Join(config, "gmsync"), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	secretFile := filepath.Join(config, "gmsync", "client_secret.json")
+	w.url = w.startEmulator("--user", w.address, "--write-client-secret", secretFile,
+		"--generate", strconv.Itoa(messages), "--generate-seed", strconv.Itoa(benchSeed))
+
+	cfg := fmt.Sprintf(`[accounts.%s]
+address = %q
+maildir = %q
+client_secret_file = %q
+api_url = %q
+revoke_url = %q
+quota_units_per_minute = 100000000
+`, w.account, w.address, w.maildir, secretFile, w.url, w.url+"revoke")
+	if err := os.WriteFile(filepath.Join(config, "gmsync", "config.toml"), []byte(cfg), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	w.env = append(os.Environ(),
+		"XDG_CONFIG_HOME="+config,
+		"XDG_STATE_HOME="+w.stateDir,
+		"GMSYNC_CONFIG=",
+		"GMSYNC_API_URL=", "GMSYNC_AUTH_URL=", "GMSYNC_TOKEN_URL=", "GMSYNC_REVOKE_URL=",
+	)
+	w.login()
+	return w
+}
+
+// startEmulator runs gmail-emulator until the benchmark ends and returns
+// its base URL. Generating 50,000 messages takes about two seconds.
+func (w *benchWorld) startEmulator(args ...string) string {
+	w.b.Helper()
+	urlFile := filepath.Join(w.dir, "emulator.url")
+	logFile, err := os.Create(filepath.Join(w.dir, "emulator.log"))
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(binDir, "gmail-emulator"), append([]string{"--addr", "127.0.0.1:0", "--url-file", urlFile}, args...)...)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		w.b.Fatalf("starting gmail-emulator: %v", err)
+	}
+	w.b.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logFile.Close()
+	})
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if data, err := os.ReadFile(urlFile); err == nil && len(data) > 0 {
+			return strings.TrimSpace(string(data))
+		}
+	}
+	logText, _ := os.ReadFile(logFile.Name())
+	w.b.Fatalf("gmail-emulator did not write %s within a minute; log:\n%s", urlFile, logText)
+	return ""
+}
+
+// login runs `gmsync auth login --for sync --no-browser` and follows the
+// printed URL as a browser would.
+func (w *benchWorld) login() {
+	w.b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "gmsync"), "auth", "login", "--account", w.account, "--for", "sync", "--no-browser")
+	cmd.Env = w.env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		w.b.Fatal(err)
+	}
+	var transcript strings.Builder
+	browsed := make(chan error, 1)
+	opened := false
+	for scanner := bufio.NewScanner(stderr); scanner.Scan(); {
+		line := scanner.Text()
+		transcript.WriteString(line + "\n")
+		if !opened && strings.HasPrefix(line, "http") {
+			opened = true
+			go func() { browsed <- browse(line) }()
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		w.b.Fatalf("gmsync auth login --for sync: %v\n%s", err, transcript.String())
+	}
+	if !opened {
+		w.b.Fatalf("gmsync auth login --no-browser printed no URL:\n%s", transcript.String())
+	}
+	if err := <-browsed; err != nil {
+		w.b.Fatalf("following the authorization URL: %v", err)
+	}
+}
+
+func browse(url string) error {
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+
+// admin calls the emulator's admin API and decodes the JSON answer into out
+// when out is not nil.
+func (w *benchWorld) admin(method, path string, body, out any) {
+	w.b.Helper()
+	var reader io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			w.b.Fatal(err)
+		}
+		reader = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, w.url+"admin/"+path, reader)
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.b.Fatalf("admin %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		w.b.Fatalf("admin %s %s: %s\n%s", method, path, resp.Status, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			w.b.Fatalf("admin %s %s: decoding %q: %v", method, path, data, err)
+		}
+	}
+}
+
+func (w *benchWorld) stats() apiStats {
+	w.b.Helper()
+	var s apiStats
+	w.admin("GET", "stats", nil, &s)
+	return s
+}
+
+// syncRun is one measured `gmsync sync --json` process.
+type syncRun struct {
+	report syncReport
+	calls  apiStats // what the emulator served during the run
+	wall   time.Duration
+	maxRSS int64 // peak resident set size of the gmsync process, in bytes
+}
+
+func (r syncRun) units() int {
+	n := 0
+	for _, v := range r.calls.Units {
+		n += v
+	}
+	return n
+}
+
+// sync runs `gmsync sync --json` under a three-minute deadline and fails
+// the benchmark unless it exits 0 with one JSON summary.
+func (w *benchWorld) sync() syncRun {
+	w.b.Helper()
+	before := w.stats()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "gmsync"), "sync", "--json", "--account", w.account)
+	cmd.Env = w.env
+	cmd.Dir = w.dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	run := syncRun{wall: time.Since(start)}
+	if err != nil {
+		w.b.Fatalf("gmsync sync --json: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	// Linux reports ru_maxrss in KiB.
+	run.maxRSS = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+	run.calls = w.stats().since(before)
+	if err := json.Unmarshal(stdout.Bytes(), &run.report); err != nil {
+		w.b.Fatalf("gmsync sync --json: stdout is not a JSON summary: %v\n%s", err, stdout.String())
+	}
+	return run
+}
+
+// forget removes the Maildir and the sync state, so the next sync is a
+// first sync again. The token stays in the keyring.
+func (w *benchWorld) forget() {
+	w.b.Helper()
+	for _, dir := range []string{w.maildir, filepath.Join(w.stateDir, "gmsync")} {
+		if err := os.RemoveAll(dir); err != nil {
+			w.b.Fatal(err)
+		}
+	}
+}
+
+func skipShort(b *testing.B) {
+	if testing.Short() {
+		b.Skip("runs gmsync against a generated mailbox of up to 50,000 messages: skipped with -short")
+	}
+}
+
+const mib = 1 << 20
+
+// BenchmarkSyncFull measures a first sync of a generated mailbox (2 to 20
+// KiB a message, about 11 KiB on average) by the gmsync binary, with the
+// default 8 concurrent downloads: messages per second of wall time, process
+// start and login to Gmail included, and the peak RSS of the gmsync
+// process. Goals: at least 1,500 messages/s, and less than 150 MB of RSS
+// that does not grow from 5,000 to 50,000 messages.
+func BenchmarkSyncFull(b *testing.B) {
+	skipShort(b)
+	for _, messages := range []int{5000, 50000} {
+		b.Run(fmt.Sprintf("messages=%d", messages), func(b *testing.B) {
+			w := newBenchWorld(b, "", messages)
+			var wall time.Duration
+			var peak int64
+			for b.Loop() {
+				b.StopTimer()
+				w.forget()
+				b.StartTimer()
+				run := w.sync()
+				if run.report.New != messages {
+					b.Fatalf("first sync stored %d new messages, want %d", run.report.New, messages)
+				}
+				wall += run.wall
+				peak = max(peak, run.maxRSS)
+				b.ReportMetric(float64(run.units())/float64(messages), "units/msg")
+			}
+			b.ReportMetric(float64(messages*b.N)/wall.Seconds(), "msgs/s")
+			b.ReportMetric(float64(peak)/mib, "peak-RSS-MB")
+		})
+	}
+}
+
+// BenchmarkSyncIncrementalNoChange measures a sync with nothing to do at
+// 1,000 and at 50,000 messages, after a first sync of each: the API calls
+// it makes (goal: exactly 1, history.list) and the ratio of the median wall
+// times of the large and the small mailbox (goal: below 1.5). Every
+// iteration runs gmsync five times on each mailbox, alternating.
+func BenchmarkSyncIncrementalNoChange(b *testing.B) {
+	skipShort(b)
+	const runs = 5
+	small := newBenchWorld(b, "small", 1000)
+	large := newBenchWorld(b, "large", 50000)
+	for _, w := range []*benchWorld{small, large} {
+		w.sync()
+	}
+
+	var smallWall, largeWall []time.Duration
+	maxCalls, maxRSS := 0, int64(0)
+	for b.Loop() {
+		for range runs {
+			for i, w := range []*benchWorld{small, large} {
+				run := w.sync()
+				if run.report.Mode != "incremental" || run.report.New+run.report.Changed+run.report.Deleted != 0 {
+					b.Fatalf("sync without changes reported %+v, want an incremental sync that changed nothing", run.report)
+				}
+				if n := run.calls.totalRequests(); n > maxCalls {
+					maxCalls = n
+					b.Logf("sync without changes at %d messages: calls %v", []int{1000, 50000}[i], run.calls.Requests)
+				}
+				if w == small {
+					smallWall = append(smallWall, run.wall)
+				} else {
+					largeWall = append(largeWall, run.wall)
+					maxRSS = max(maxRSS, run.maxRSS)
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(maxCalls), "api-calls")
+	b.ReportMetric(median(smallWall).Seconds()*1000, "ms-1k")
+	b.ReportMetric(median(largeWall).Seconds()*1000, "ms-50k")
+	b.ReportMetric(median(largeWall).Seconds()/median(smallWall).Seconds(), "ratio")
+	b.ReportMetric(float64(maxRSS)/mib, "peak-RSS-MB-50k")
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkSyncLabelChanges measures a sync after 100 label changes made in
+// Gmail on a 5,000-message mailbox: half of the messages move in or out of
+// a user label, half are marked read or unread. Goal: no messages.get at
+// all, since history records carry the new label set. Reports the API
+// units and the messages.get calls per sync.
+func BenchmarkSyncLabelChanges(b *testing.B) {
+	skipShort(b)
+	const (
+		messages = 5000
+		changes  = 100
+	)
+	w := newBenchWorld(b, "", messages)
+	var label emulator.DumpLabel
+	w.admin("POST", "users/"+w.address+"/labels", map[string]string{"name": "Relabelled"}, &label)
+	w.sync()
+
+	var dump emulator.Dump
+	w.admin("GET", "users/"+w.address+"/dump", nil, &dump)
+	picked := make([]emulator.DumpMessage, 0, changes)
+	for i := 0; len(picked) < changes; i += len(dump.Messages) / changes {
+		picked = append(picked, dump.Messages[i])
+	}
+
+	units, gets, calls := 0, 0, 0
+	for b.Loop() {
+		b.StopTimer()
+		for i := range picked {
+			toggled := "UNREAD"
+			if i%2 == 0 {
+				toggled = label.ID
+			}
+			w.toggle(&picked[i], toggled)
+		}
+		b.StartTimer()
+		run := w.sync()
+		if run.report.Changed != changes || run.report.New != 0 {
+			b.Fatalf("sync after %d label changes reported %+v, want %d changed and none new", changes, run.report, changes)
+		}
+		if units == 0 {
+			b.Logf("calls of the first sync after %d label changes: %v", changes, run.calls.Requests)
+		}
+		units += run.units()
+		gets += run.calls.gets()
+		calls += run.calls.totalRequests()
+	}
+	b.ReportMetric(float64(units)/float64(b.N), "units")
+	b.ReportMetric(float64(gets)/float64(b.N), "gets")
+	b.ReportMetric(float64(calls)/float64(b.N), "api-calls")
+}
+
+// toggle adds labelID to m when it lacks it, else removes it, through the
+// admin API, and keeps m.LabelIDs current.
+func (w *benchWorld) toggle(m *emulator.DumpMessage, labelID string) {
+	w.b.Helper()
+	add, remove := []string{labelID}, []string{}
+	if slices.Contains(m.LabelIDs, labelID) {
+		add, remove = remove, add
+		m.LabelIDs = slices.DeleteFunc(m.LabelIDs, func(id string) bool { return id == labelID })
+	} else {
+		m.LabelIDs = append(m.LabelIDs, labelID)
+	}
+	body := map[string][]string{"addLabelIds": add, "removeLabelIds": remove}
+	w.admin("POST", "users/"+w.address+"/messages/"+m.ID+"/modify", body, nil)
+}
