@@ -23,7 +23,7 @@ import (
 // world is one test's universe: an emulator process, a configuration with
 // one account, and private config, state and Maildir directories.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	account  string
 	address  string
@@ -37,7 +37,7 @@ type world struct {
 // newWorld starts gmail-emulator with extra arguments and writes a
 // configuration whose only account is address. The account name is derived
 // from the test name, because all tests share one keyring.
-func newWorld(t *testing.T, address string, emulatorArgs ...string) *world {
+func newWorld(t testing.TB, address string, emulatorArgs ...string) *world {
 	t.Helper()
 	dir := t.TempDir()
 	w := &world{
@@ -88,7 +88,7 @@ func (w *world) writeFile(path, content string) {
 
 // startEmulator runs the gmail-emulator binary and returns its base URL.
 // The process is killed when the test ends.
-func startEmulator(t *testing.T, dir string, args []string) string {
+func startEmulator(t testing.TB, dir string, args []string) string {
 	t.Helper()
 	urlFile := filepath.Join(dir, "emulator.url")
 	logFile, err := os.Create(filepath.Join(dir, "emulator.log"))

@@ -223,7 +223,7 @@ func (w *world) syncJSON(args ...string) (syncReport, apiStats, result) {
 // parseReport decodes the JSON object of `gmsync sync --json` and reports
 // an error unless stdout holds exactly that object. It returns false when
 // no object could be decoded.
-func parseReport(t *testing.T, res result) (syncReport, bool) {
+func parseReport(t testing.TB, res result) (syncReport, bool) {
 	t.Helper()
 	var rep syncReport
 	dec := json.NewDecoder(strings.NewReader(res.stdout))

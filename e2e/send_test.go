@@ -44,7 +44,7 @@ func captured(t *testing.T, dir string) map[string][]byte {
 	return out
 }
 
-func headerOf(t *testing.T, raw []byte, name string) string {
+func headerOf(t testing.TB, raw []byte, name string) string {
 	t.Helper()
 	m, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
