@@ -90,7 +90,7 @@ func (s *Server) generateLocked(box *mailbox, n int, seed int64) error {
 		userLabels[i] = id
 	}
 	lines := generatedLines(rng)
-	made := make([]generatedMail, 0, n)
+	earlier := make([]generatedMail, 0, n)
 	when := generatedStart
 	for i := range n {
 		when = when.Add(time.Duration(5+rng.IntN(5)) * time.Minute)
@@ -100,7 +100,7 @@ func (s *Server) generateLocked(box *mailbox, n int, seed int64) error {
 		}
 		var parent *generatedMail
 		if i > 0 && rng.IntN(3) == 0 {
-			parent = &made[i-1-rng.IntN(min(i, 50))]
+			parent = &earlier[i-1-rng.IntN(min(i, 50))]
 			g.subject = "Re: " + strings.TrimPrefix(parent.subject, "Re: ")
 		}
 		sent := rng.IntN(10) == 0
@@ -120,7 +120,7 @@ func (s *Server) generateLocked(box *mailbox, n int, seed int64) error {
 		}
 		g.threadID = m.threadID
 		box.insert(m, s.opts.HistoryRetention)
-		made = append(made, g)
+		earlier = append(earlier, g)
 	}
 	return nil
 }
