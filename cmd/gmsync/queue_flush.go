@@ -111,36 +111,11 @@ func (a *app) deferOwn(acct *config.Account, l *outbox.Locked, req flushRequest,
 	return flushResult{sum: outbox.Summary{Deferred: ev.Reason}, own: &ev, stop: &ev}, nil
 }
 
-// sendClient builds the Gmail client of acct's send grant, as gmailClient
-// does, and fetches the access token first under keyringWait, so that a
-// keyring that does not respond cannot hold the caller.
+// sendClient builds the Gmail client of acct's send grant and fetches the
+// access token first under keyringWait, so that a keyring that does not
+// respond cannot hold the caller.
 func (a *app) sendClient(ctx context.Context, acct *config.Account, logger *slog.Logger) (*gmailapi.Client, error) {
-	if err := auth.DisableCoreDumps(); err != nil {
-		logger.Warn("core dumps stay enabled", "err", err)
-	}
-	oauthCfg, err := auth.OAuthConfig(acct, auth.Send)
-	if err != nil {
-		return nil, sysexits.Wrap(sysexits.Config, err)
-	}
-	store, err := a.newStore(acct)
-	if err != nil {
-		return nil, err
-	}
-	endpoints, err := acct.Endpoints()
-	if err != nil {
-		return nil, sysexits.Wrap(sysexits.Config, err)
-	}
-	ts := auth.TokenSource(ctx, store, acct.Name, auth.Send, oauthCfg)
-	if err := warmToken(ts, keyringWait); err != nil {
-		return nil, err
-	}
-	svc, err := gmailapi.NewService(ctx, endpoints.API, ts)
-	if err != nil {
-		return nil, sysexits.Wrap(sysexits.Config, err)
-	}
-	client := gmailapi.NewClient(svc, nil, logger)
-	client.SetTokenInvalidator(ts)
-	return client, nil
+	return a.gmailClient(ctx, acct, auth.Send, clientOptions{tokenWait: keyringWait}, logger)
 }
 
 // warmToken fetches a token from ts within wait. It returns an error only
@@ -166,7 +141,7 @@ func warmToken(ts *auth.Source, wait time.Duration) error {
 // account without one fails at the first search, which the flush then
 // stops using.
 func (a *app) searchFinder(ctx context.Context, acct *config.Account, logger *slog.Logger) outbox.Finder {
-	client, err := a.gmailClient(ctx, acct, auth.Sync, nil, logger)
+	client, err := a.gmailClient(ctx, acct, auth.Sync, clientOptions{}, logger)
 	if err != nil {
 		logger.Debug("no rfc822msgid: search for the outbox", "account", acct.Name, "err", err)
 		return nil

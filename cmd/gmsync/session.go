@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/gmsync/gmsync/auth"
 	"github.com/gmsync/gmsync/config"
@@ -13,9 +14,17 @@ import (
 	"github.com/gmsync/gmsync/internal/sysexits"
 )
 
+// clientOptions tune gmailClient.
+type clientOptions struct {
+	meter *gmailapi.Meter // nil: the default regime's
+	// tokenWait, when set, fetches the access token before returning and
+	// gives up after this long, for callers a slow keyring must not hold.
+	tokenWait time.Duration
+}
+
 // gmailClient builds an API client for acct whose token comes from the
-// keyring grant of purpose, metered by meter (nil: the default regime's).
-func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose auth.Purpose, meter *gmailapi.Meter, logger *slog.Logger) (*gmailapi.Client, error) {
+// keyring grant of purpose.
+func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose auth.Purpose, opts clientOptions, logger *slog.Logger) (*gmailapi.Client, error) {
 	// The process is about to hold tokens in memory.
 	if err := auth.DisableCoreDumps(); err != nil {
 		logger.Warn("core dumps stay enabled", "err", err)
@@ -33,11 +42,16 @@ func (a *app) gmailClient(ctx context.Context, acct *config.Account, purpose aut
 		return nil, sysexits.Wrap(sysexits.Config, err)
 	}
 	ts := auth.TokenSource(ctx, store, acct.Name, purpose, oauthCfg)
+	if opts.tokenWait > 0 {
+		if err := warmToken(ts, opts.tokenWait); err != nil {
+			return nil, err
+		}
+	}
 	svc, err := gmailapi.NewService(ctx, endpoints.API, ts)
 	if err != nil {
 		return nil, sysexits.Wrap(sysexits.Config, err)
 	}
-	client := gmailapi.NewClient(svc, meter, logger)
+	client := gmailapi.NewClient(svc, opts.meter, logger)
 	client.SetTokenInvalidator(ts)
 	return client, nil
 }

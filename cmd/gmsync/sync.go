@@ -103,7 +103,7 @@ func (a *app) runSync(ctx context.Context, opts *syncOptions) error {
 	if err != nil {
 		return sysexits.Wrap(sysexits.Config, err)
 	}
-	client, err := a.gmailClient(ctx, acct, auth.Sync, gmailapi.NewMeter(regime, acct.QuotaUnitsPerMinute), logger)
+	client, err := a.gmailClient(ctx, acct, auth.Sync, clientOptions{meter: gmailapi.NewMeter(regime, acct.QuotaUnitsPerMinute)}, logger)
 	if err != nil {
 		return err
 	}
