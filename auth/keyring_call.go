@@ -10,7 +10,7 @@ import (
 	"github.com/gmsync/gmsync/internal/sysexits"
 )
 
-// keyringHint says how to get a keyring where none answered.
+// keyringHint is the advice for starting a keyring when none responded.
 const keyringHint = "start a keyring: log in to a desktop session (GNOME, KDE and most others start one), " +
 	"or on a headless host run gmsync inside a D-Bus session (the systemd user bus, or dbus-run-session) " +
 	"after unlocking gnome-keyring there with: echo PASSWORD | gnome-keyring-daemon --unlock --components=secrets; " +
@@ -20,7 +20,7 @@ const keyringHint = "start a keyring: log in to a desktop session (GNOME, KDE an
 // keyringError explains why the keyring could not be used. It wraps
 // ErrNoKeyring and the underlying error.
 type keyringError struct {
-	reason string // what was wrong, e.g. "no D-Bus session bus"
+	reason string // the cause, e.g. "no D-Bus session bus"
 	err    error  // the underlying error, or nil
 }
 
@@ -43,11 +43,11 @@ func noKeyring(reason string, err error) error {
 	return sysexits.Wrap(sysexits.Unavailable, &keyringError{reason: reason, err: err})
 }
 
-// deniedError explains why a keyring that answered refused access. It
+// deniedError explains why a keyring that responded denied access. It
 // wraps ErrKeyringDenied and the underlying error.
 type deniedError struct {
-	reason string // what refused, e.g. "the collection is locked"
-	advice string // what to do
+	reason string // the denial, e.g. "the collection is locked"
+	advice string // the step that fixes it
 	err    error  // the underlying error, or nil
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/gmsync/gmsync/internal/sysexits"
 )
 
-// Grant is what the keyring holds for one account and purpose: the refresh
-// token and the access token cached from its last refresh.
+// Grant is the keyring entry of one account and purpose: the refresh token
+// and the access token cached from its last refresh.
 //
 // The grant records its OAuth client, because a refresh token works only
 // with the client that obtained it: refreshes use the recorded client even
@@ -100,8 +100,8 @@ func StoreFor(acct *config.Account) (Store, error) {
 // through go-keyring, so keyring.MockInit replaces it in tests.
 type KeyringStore struct {
 	timeout time.Duration
-	// explain turns a failed keyring call into an error that says what to
-	// do, and may run op again after a repair. With nil, errors stay as
+	// explain turns a failed keyring call into an error that names the fix,
+	// and may run op again after a repair. With nil, errors stay as
 	// go-keyring returns them.
 	explain func(err error, op func() error) error
 }
