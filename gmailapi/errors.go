@@ -238,3 +238,14 @@ func isLocalFailure(err error) bool {
 	var retrieve *oauth2.RetrieveError
 	return sysexits.Code(err) != sysexits.Software || errors.As(err, &retrieve)
 }
+
+// OneLine returns err's text up to its first line break. The text of a
+// *googleapi.Error goes on with "More details:" lines that repeat the
+// reason, and a notice to a mail client must stay on one line.
+func OneLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	text, _, _ := strings.Cut(err.Error(), "\n")
+	return strings.TrimSpace(text)
+}

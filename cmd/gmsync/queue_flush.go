@@ -201,7 +201,7 @@ func (a *app) printEvent(acct *config.Account, ev outbox.Event, verbose bool) {
 			fmt.Fprintf(a.io.Err, "gmsync: %s waits for its next attempt at %s\n", what, e.NextAttempt.Local().Format(time.DateTime))
 		}
 	case outbox.EventFailed:
-		fmt.Fprintf(a.io.Err, "gmsync: %s: Gmail rejected it: %v; moved to the failed/ folder of the outbox: correct it and send it again, then run gmsync queue drop %s --yes --account %s\n", what, ev.Err, e.ID, acct.Name)
+		fmt.Fprintf(a.io.Err, "gmsync: %s: Gmail rejected it: %s; moved to the failed/ folder of the outbox: correct it and send it again, then run gmsync queue drop %s --yes --account %s\n", what, gmailapi.OneLine(ev.Err), e.ID, acct.Name)
 	case outbox.EventExpired:
 		fmt.Fprintf(a.io.Err, "gmsync: %s: %s; moved to the failed/ folder of the outbox: gmsync queue retry %s --account %s tries again\n", what, e.LastError, e.ID, acct.Name)
 	}
@@ -212,17 +212,17 @@ func deferralText(acct *config.Account, ev outbox.Event) string {
 	next := ev.Entry.NextAttempt.Local().Format(time.DateTime)
 	switch ev.Reason {
 	case outbox.ReasonOffline:
-		return fmt.Sprintf("Gmail is unreachable (%v); the next gmsync queue flush sends it", ev.Err)
+		return fmt.Sprintf("Gmail is unreachable (%s); the next gmsync queue flush sends it", gmailapi.OneLine(ev.Err))
 	case outbox.ReasonTemporary:
-		return fmt.Sprintf("Gmail returned a temporary error (%v); gmsync queue flush sends it from %s", ev.Err, next)
+		return fmt.Sprintf("Gmail returned a temporary error (%s); gmsync queue flush sends it from %s", gmailapi.OneLine(ev.Err), next)
 	case outbox.ReasonInDoubt:
-		return fmt.Sprintf("the connection broke after the message was written, so Gmail may have it (%v); the next gmsync queue flush checks before it sends again", ev.Err)
+		return fmt.Sprintf("the connection broke after the message was written, so Gmail may have it (%s); the next gmsync queue flush checks before it sends again", gmailapi.OneLine(ev.Err))
 	case outbox.ReasonAuth:
 		if sysexits.Code(ev.Err) == sysexits.NoPerm {
 			// The auth package's message already names the login command.
 			return fmt.Sprintf("%v; the next gmsync queue flush after that sends it", ev.Err)
 		}
-		return fmt.Sprintf("Gmail refused the send grant (%v): run gmsync auth login --account %s --for send; the next gmsync queue flush after that sends it", ev.Err, acct.Name)
+		return fmt.Sprintf("Gmail refused the send grant (%s): run gmsync auth login --account %s --for send; the next gmsync queue flush after that sends it", gmailapi.OneLine(ev.Err), acct.Name)
 	}
-	return fmt.Sprintf("%v; the next gmsync queue flush tries again", ev.Err)
+	return fmt.Sprintf("%s; the next gmsync queue flush tries again", gmailapi.OneLine(ev.Err))
 }

@@ -26,6 +26,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH "+u+"/labels/{id}", s.adminUser(s.adminRenameLabel))
 	mux.HandleFunc("POST "+u+"/history/expire", s.adminUser(s.adminExpireHistory))
 	mux.HandleFunc("GET "+u+"/sent", s.adminUser(s.adminSent))
+	mux.HandleFunc("POST "+u+"/sending-limit", s.adminUser(s.adminSendingLimit))
 	mux.HandleFunc("GET /admin/stats", s.adminStats)
 	mux.HandleFunc("POST /admin/stats/reset", s.adminResetStats)
 	mux.HandleFunc("POST /admin/faults", s.adminFaults)

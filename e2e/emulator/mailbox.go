@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 )
 
 // systemLabels are the system label ids that labels.list returns. Google's
@@ -64,6 +65,10 @@ type mailbox struct {
 	nextLabelN int
 	messages   map[string]*message
 	byHeaderID map[string]string // Message-ID header to message id, first seen wins
+
+	// sendingBlockedUntil makes messages.send fail with the "(Mail
+	// sending)" 429 until then; set through the admin API.
+	sendingBlockedUntil time.Time
 
 	historyID   uint64
 	history     []historyRecord

@@ -79,6 +79,10 @@ func (s *Server) sendJSON(c *apiCall) {
 // labelIds}. Recipients come from To, Cc and Bcc (messages.send reference);
 // Bcc stays in the stored SENT copy (observed in Gmail's web UI).
 func (s *Server) send(c *apiCall, raw []byte, threadID, uploadType string) {
+	if until := c.box.sendingBlockedUntil; s.now().Before(until) {
+		writeAPIError(c.w, errMailSending(until))
+		return
+	}
 	header, _ := splitHeader(raw)
 	fields := parseHeader(header)
 	recipients, bcc, apiErr := parseRecipients(fields)
