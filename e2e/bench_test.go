@@ -1,19 +1,15 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,14 +33,8 @@ import (
 // in for sync. The world type and its helpers report to a *testing.T, so
 // the benchmarks use this smaller copy.
 type benchWorld struct {
-	b        *testing.B
-	dir      string
-	account  string
-	address  string
-	maildir  string
-	stateDir string
-	url      string
-	env      []string
+	*world
+	b *testing.B
 }
 
 // benchSeed makes every benchmark mailbox of one size the same.
@@ -55,155 +45,13 @@ const benchSeed = 1
 // emulator can serve, so gmsync's meter never waits.
 func newBenchWorld(b *testing.B, name string, messages int) *benchWorld {
 	b.Helper()
-	dir := b.TempDir()
-	w := &benchWorld{
-		b:        b,
-		dir:      dir,
-		account:  accountName(b.Name() + "-" + name),
-		address:  "bench@example.com",
-		maildir:  filepath.Join(dir, "Mail"),
-		stateDir: filepath.Join(dir, "state"),
-	}
-	config := filepath.Join(dir, "config")
-	if err := os.MkdirAll(filepath.Join(config, "gmsync"), 0o700); err != nil {
-		b.Fatal(err)
-	}
-	secretFile := filepath.Join(config, "gmsync", "client_secret.json")
-	w.url = w.startEmulator("--user", w.address, "--write-client-secret", secretFile,
-		"--generate", strconv.Itoa(messages), "--generate-seed", strconv.Itoa(benchSeed))
-
-	cfg := fmt.Sprintf(`[accounts.%s]
-address = %q
-maildir = %q
-client_secret_file = %q
-api_url = %q
-revoke_url = %q
-quota_units_per_minute = 100000000
-`, w.account, w.address, w.maildir, secretFile, w.url, w.url+"revoke")
-	if err := os.WriteFile(filepath.Join(config, "gmsync", "config.toml"), []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	w.env = append(os.Environ(),
-		"XDG_CONFIG_HOME="+config,
-		"XDG_STATE_HOME="+w.stateDir,
-		"GMSYNC_CONFIG=",
-		"GMSYNC_API_URL=", "GMSYNC_AUTH_URL=", "GMSYNC_TOKEN_URL=", "GMSYNC_REVOKE_URL=",
-	)
-	w.login()
-	return w
-}
-
-// startEmulator runs gmail-emulator until the benchmark ends and returns
-// its base URL. Generating 50,000 messages takes about two seconds.
-func (w *benchWorld) startEmulator(args ...string) string {
-	w.b.Helper()
-	urlFile := filepath.Join(w.dir, "emulator.url")
-	logFile, err := os.Create(filepath.Join(w.dir, "emulator.log"))
-	if err != nil {
-		w.b.Fatal(err)
-	}
-	cmd := exec.Command(filepath.Join(binDir, "gmail-emulator"), append([]string{"--addr", "127.0.0.1:0", "--url-file", urlFile}, args...)...)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		w.b.Fatalf("starting gmail-emulator: %v", err)
-	}
-	w.b.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logFile.Close()
-	})
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if data, err := os.ReadFile(urlFile); err == nil && len(data) > 0 {
-			return strings.TrimSpace(string(data))
-		}
-	}
-	logText, _ := os.ReadFile(logFile.Name())
-	w.b.Fatalf("gmail-emulator did not write %s within a minute; log:\n%s", urlFile, logText)
-	return ""
-}
-
-// login runs `gmsync auth login --for sync --no-browser` and follows the
-// printed URL as a browser would.
-func (w *benchWorld) login() {
-	w.b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "gmsync"), "auth", "login", "--account", w.account, "--for", "sync", "--no-browser")
-	cmd.Env = w.env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		w.b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		w.b.Fatal(err)
-	}
-
-	var transcript strings.Builder
-	browsed := make(chan error, 1)
-	opened := false
-	for scanner := bufio.NewScanner(stderr); scanner.Scan(); {
-		line := scanner.Text()
-		transcript.WriteString(line + "\n")
-		if !opened && strings.HasPrefix(line, "http") {
-			opened = true
-			go func() { browsed <- browse(line) }()
-		}
-	}
-
-	if err := cmd.Wait(); err != nil {
-		w.b.Fatalf("gmsync auth login --for sync: %v\n%s", err, transcript.String())
-	}
-	if !opened {
-		w.b.Fatalf("gmsync auth login --no-browser printed no URL:\n%s", transcript.String())
-	}
-	if err := <-browsed; err != nil {
-		w.b.Fatalf("following the authorization URL: %v", err)
-	}
-}
-
-func browse(url string) error {
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
-}
-
-// admin calls the emulator's admin API and decodes the JSON response into out
-// when out is not nil.
-func (w *benchWorld) admin(method, path string, body, out any) {
-	w.b.Helper()
-	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			w.b.Fatal(err)
-		}
-		reader = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, w.url+"admin/"+path, reader)
-	if err != nil {
-		w.b.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.b.Fatalf("admin %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		w.b.Fatalf("admin %s %s: %s\n%s", method, path, resp.Status, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			w.b.Fatalf("admin %s %s: decoding %q: %v", method, path, data, err)
-		}
-	}
+	w := newWorld(b, "bench@example.com", "--generate", strconv.Itoa(messages), "--generate-seed", strconv.Itoa(benchSeed))
+	// One benchmark may hold several mailboxes at once, each with its own
+	// grant, and all share one keyring.
+	w.account = accountName(b.Name() + "-" + name)
+	w.writeConfig("quota_units_per_minute = 100000000\n")
+	w.login("sync")
+	return &benchWorld{world: w, b: b}
 }
 
 func (w *benchWorld) stats() apiStats {
@@ -259,9 +107,9 @@ func (w *benchWorld) sync() syncRun {
 
 // forBench returns a copy of w that reports to b, for use inside b.Run.
 func (w *benchWorld) forBench(b *testing.B) *benchWorld {
-	c := *w
-	c.b = b
-	return &c
+	inner := *w.world
+	inner.t = b
+	return &benchWorld{world: &inner, b: b}
 }
 
 // forget removes the Maildir and the sync state, so the next sync is a

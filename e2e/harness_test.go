@@ -55,14 +55,7 @@ func newWorld(t testing.TB, address string, emulatorArgs ...string) *world {
 	secretFile := filepath.Join(w.config, "gmsync", "client_secret.json")
 	w.url = startEmulator(t, dir, append([]string{"--user", address, "--write-client-secret", secretFile}, emulatorArgs...))
 
-	cfg := fmt.Sprintf(`[accounts.%s]
-address = %q
-maildir = %q
-client_secret_file = %q
-api_url = %q
-revoke_url = %q
-`, w.account, address, w.maildir, secretFile, w.url, w.url+"revoke")
-	w.writeFile(filepath.Join(w.config, "gmsync", "config.toml"), cfg)
+	w.writeConfig("")
 
 	w.env = append(os.Environ(),
 		"XDG_CONFIG_HOME="+w.config,
@@ -71,6 +64,21 @@ revoke_url = %q
 		"GMSYNC_API_URL=", "GMSYNC_AUTH_URL=", "GMSYNC_TOKEN_URL=", "GMSYNC_REVOKE_URL=",
 	)
 	return w
+}
+
+// writeConfig writes the configuration of the world's account, with extra
+// TOML keys for that account appended.
+func (w *world) writeConfig(extra string) {
+	w.t.Helper()
+	secretFile := filepath.Join(w.config, "gmsync", "client_secret.json")
+	cfg := fmt.Sprintf(`[accounts.%s]
+address = %q
+maildir = %q
+client_secret_file = %q
+api_url = %q
+revoke_url = %q
+`, w.account, w.address, w.maildir, secretFile, w.url, w.url+"revoke")
+	w.writeFile(filepath.Join(w.config, "gmsync", "config.toml"), cfg+extra)
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
@@ -212,7 +220,7 @@ func (w *world) browse(url string) {
 	resp.Body.Close()
 }
 
-// admin calls the emulator's admin API and decodes the JSON answer into out
+// admin calls the emulator's admin API and decodes the JSON response into out
 // when out is not nil.
 func (w *world) admin(method, path string, body, out any) {
 	w.t.Helper()

@@ -157,26 +157,6 @@ func (s *State) Get(id string) (*Record, error) {
 	return rec, nil
 }
 
-// PutAll stores records in one durable transaction.
-func (s *State) PutAll(records map[string]*Record) error {
-	if len(records) == 0 {
-		return nil
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(messagesBucket)
-		for id, rec := range records {
-			v, err := json.Marshal(rec)
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(id), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // Count returns the number of stored message records.
 func (s *State) Count() (int, error) {
 	n := 0
