@@ -81,7 +81,7 @@ func storeCollection(service dbus.BusObject) (dbus.ObjectPath, error) {
 	return alias, nil
 }
 
-// createDefaultCollection asks the Secret Service for a collection with the
+// createDefaultCollection requests from the Secret Service a collection with the
 // alias "default", answering its prompt. Without a desktop the prompt is
 // dismissed at once (gnome-keyring's gcr-prompter needs a display).
 func createDefaultCollection(conn *dbus.Conn, service dbus.BusObject) error {

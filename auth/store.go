@@ -58,19 +58,19 @@ type Store interface {
 // ErrNotFound reports that the store has no grant for an account and purpose.
 var ErrNotFound = errors.New("no grant stored")
 
-// ErrNoKeyring reports that no keyring answered: no D-Bus session, no Secret
+// ErrNoKeyring reports that no keyring responded: no D-Bus session, no Secret
 // Service, no default collection, a locked collection, or a keyring call
 // that timed out. Errors that wrap it carry exit code 69 (EX_UNAVAILABLE),
 // or 75 (EX_TEMPFAIL) for a timeout, and say how to start a keyring.
 var ErrNoKeyring = errors.New("no keyring available")
 
-// ErrKeyringDenied reports that a keyring exists but refused access: a
-// locked collection whose unlock prompt was dismissed, a denied macOS
+// ErrKeyringDenied reports that a keyring exists but denied access. Causes
+// are a locked collection whose unlock prompt was dismissed, a denied macOS
 // Keychain prompt, or a command backend whose get command failed for a
-// reason other than a missing entry (a pass store whose GPG key could not be
-// unlocked). Unlike ErrNotFound it does not mean that a login is needed.
+// reason other than a missing entry, such as a pass store whose GPG key
+// could not be unlocked. Unlike ErrNotFound it does not mean that a login is needed.
 // Errors that wrap it carry exit code 77 (EX_NOPERM).
-var ErrKeyringDenied = errors.New("the keyring refused access")
+var ErrKeyringDenied = errors.New("keyring access denied")
 
 // KeyringService is the service name of gmsync's keyring entries. Each
 // entry's user name is "ACCOUNT:PURPOSE".

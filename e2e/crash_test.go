@@ -130,8 +130,8 @@ func TestCrashSafety(t *testing.T) {
 }
 
 // inFlightAllowance is how many messages a killed sync may have fetched
-// without committing them, so that the next run fetches them again: one
-// uncommitted batch (at most 64 records, or 250 ms of work) plus the 8
+// without committing them, so that the next run fetches them again. That is
+// one uncommitted batch (at most 64 records, or 250 ms of work) plus the 8
 // downloads and 8 deliveries in flight. The bound comes from the design,
 // not from this machine's speed, so a slow machine does not fail it.
 const inFlightAllowance = 64 + 2*8

@@ -125,7 +125,7 @@ func TestIncrementalScenario(t *testing.T) {
 		s.nextMessage()
 
 		// A dry run reports the work and does none of it: no download, no
-		// file, and the next sync still sees the changes.
+		// file, and the next sync still finds the changes.
 		before := mirrorPaths(t, s.w.maildir)
 		stats := s.w.stats()
 		res := s.w.gmsync(nil, "sync", "--dry-run", "--json", "--account", s.w.account)

@@ -207,7 +207,7 @@ func TestSendGitPatchSeries(t *testing.T) {
 			continue
 		}
 		checkOnlyHeadersAdded(t, original, s.Raw)
-		// gmsync asks for the cover letter's thread, from the pair it recorded
+		// gmsync requests the cover letter's thread, from the pair it recorded
 		// when it sent the cover letter. Gmail itself keeps a message in the
 		// thread only when the subjects match, which a patch's does not.
 		if s.ID != sent[0].ID && s.RequestThreadID != sent[0].ThreadID {

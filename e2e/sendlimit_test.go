@@ -7,7 +7,7 @@ import (
 )
 
 // TestSendingLimitQueues covers Gmail's daily sending limit: messages.send
-// answers 429 "(Mail sending)" with a retry time hours away. The message
+// returns 429 "(Mail sending)" with a retry time hours away. The message
 // must stay queued until then, with exit 0, and go out once the block ends.
 func TestSendingLimitQueues(t *testing.T) {
 	w := newWorld(t, "alice@example.com")

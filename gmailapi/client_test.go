@@ -150,8 +150,8 @@ func TestFetchRawQuotaErrorPausesEveryWorker(t *testing.T) {
 		t.Fatalf("FetchRaw() = %v with %d of 60 messages", err, len(fetched))
 	}
 	// Requests admitted before the pause may still arrive late on a loaded
-	// machine; in the second half of the pause nothing arrives, from any
-	// worker, until the retry time.
+	// machine. In the second half of the pause no request arrives from any
+	// worker.
 	first := time.Unix(0, firstError.Load())
 	if got := fake.requestsBetween(first.Add(pause/2), time.Unix(0, retryAt.Load())); got != 0 {
 		t.Errorf("%d requests arrived during the pause, want 0", got)

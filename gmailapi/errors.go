@@ -20,7 +20,7 @@ import (
 )
 
 // Class is the category of a failed Gmail call, which decides whether the
-// caller retries, waits, or asks the user to act.
+// caller retries, waits, or tells the user to act.
 type Class int
 
 const (

@@ -30,7 +30,7 @@ type Engine struct {
 	DryRun bool
 	// Force lets a run delete more than MaxDeletePercent of the mailbox.
 	Force bool
-	// Deletion says what happens to the local copy of a message deleted in
+	// Deletion decides what happens to the local copy of a message deleted in
 	// Gmail.
 	Deletion DeletionPolicy
 	// MaxDeletePercent stops a run that would delete more than this share of
@@ -57,7 +57,7 @@ type Engine struct {
 	mu sync.Mutex
 }
 
-// DeletionPolicy is what the mirror does when Gmail deletes a message.
+// DeletionPolicy is the mirror's handling of messages that Gmail deletes.
 type DeletionPolicy struct {
 	// KeepFolder, when set, receives a copy of every message deleted in
 	// Gmail before its other copies go; empty mirrors the deletion.

@@ -25,9 +25,9 @@
 //     at most an .eml file without metadata, which no flush sends and a
 //     later flush removes once it is an hour old.
 //   - Before each send request the entry is marked "sending" durably. A
-//     flush that finds an entry still "sending" knows the earlier process
-//     died or lost its connection while Gmail may have accepted the message,
-//     and marks it "in-doubt".
+//     flush that finds an entry still "sending" concludes that the earlier
+//     process died or lost its connection while Gmail may have accepted the
+//     message, and marks it "in-doubt".
 //   - After Gmail accepts a message, its Message-ID and thread id are
 //     recorded in the thread index (package threadindex), then the entry is
 //     removed. A crash between the two leaves an entry that the next flush

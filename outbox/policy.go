@@ -17,7 +17,7 @@ type Policy struct {
 	// MaxAge is how long after it was queued a message moves to failed/
 	// unsent.
 	MaxAge time.Duration
-	// BaseDelay is the wait after the first attempt that Gmail answered
+	// BaseDelay is the wait after the first attempt that Gmail rejected
 	// with a temporary error; each further one doubles it.
 	BaseDelay time.Duration
 	// MaxDelay caps the doubled wait. A retry time that Gmail names is

@@ -81,7 +81,7 @@ type Prepared struct {
 // Prepared.Reencoded counts them. Parts whose meaning is in doubt (other
 // encodings, attached messages, malformed multipart structure) are left
 // alone. So are signed parts, because re-encoding would break the
-// signature, and a warning says so when they have long lines.
+// signature, and a warning reports it when they have long lines.
 //
 // Prepare accepts what Gmail accepts: a missing blank line between header
 // and body, a header-only message, a message without header fields,

@@ -22,7 +22,7 @@ type messageFields struct {
 // recipients that Prepare accepts for one message. Google's "Gmail sending
 // limits in Google Workspace" page (support.google.com/a/answer/166852)
 // gives 100 recipients per message sent through SMTP or the Gmail API; an
-// older Gmail API usage limits page said 500. The lower value is used.
+// older Gmail API usage limits page gave 500. The lower value is used.
 const MaxRecipients = 100
 
 // maxQuotedValue is how many bytes of a field value an error quotes.

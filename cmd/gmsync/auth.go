@@ -261,7 +261,7 @@ func (a *app) runAuthStatus(_ context.Context, opts *authStatusOptions) error {
 				continue
 			}
 			if err != nil {
-				return err // the table stays unwritten, so stdout holds no partial answer
+				return err // the table stays unwritten, so stdout gets no partial output
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\tstored\t%s\t%s\t%s\t%s\n", acct.Name, p, acct.Keyring,
 				auth.ShortScopes(g.Scopes), formatTime(g.Obtained), formatTime(g.LastUsed), accessTokenState(g, time.Now()))

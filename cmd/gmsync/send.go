@@ -280,7 +280,7 @@ func noQueueError(acct *config.Account, e *outbox.Entry, stop *outbox.Event, flu
 	return sysexits.Wrap(sysexits.TempFail, fmt.Errorf("account %s: %s; %s", acct.Name, stopText(acct, e, stop), tail))
 }
 
-// stopText says why the flush did not send e: its own deferral, or what
+// stopText explains why the flush did not send e: its own deferral, or what
 // stopped the flush at an earlier message.
 func stopText(acct *config.Account, e *outbox.Entry, stop *outbox.Event) string {
 	switch {
@@ -341,7 +341,7 @@ func prepareExit(err error) int {
 }
 
 // fromHeader returns the raw From field of the message, or "" when its
-// header block cannot be read; account selection then falls back to the
+// header block cannot be read. Account selection then falls back to the
 // default account.
 func fromHeader(raw []byte) string {
 	m, err := mail.ReadMessage(bytes.NewReader(raw))

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// errMailSending is the 429 Gmail answers when the account hit its daily
+// errMailSending is the 429 Gmail returns when the account hit its daily
 // sending limits, which are shared with the web interface and SMTP: the
 // message reads "User-rate limit exceeded (Mail sending)" with a time to
 // retry, and the block can last for hours ("Resolve errors", Gmail API
@@ -27,7 +27,7 @@ func errMailSending(until time.Time) *apiError {
 }
 
 // AdminSendingLimit is the body of POST /admin/users/USER/sending-limit:
-// messages.send answers the "(Mail sending)" 429 until Until; a zero time
+// messages.send returns the "(Mail sending)" 429 until Until; a zero time
 // lifts the block.
 type AdminSendingLimit struct {
 	Until time.Time `json:"until"`
